@@ -1,0 +1,62 @@
+//! Normalised autocorrelation of a torsion's (cos, sin) and its decorrelation time.
+
+/// C(k) = <(u_t − ū)·(u_{t+k} − ū)> / <|u_t − ū|²> for k = 0..=max_lag, averaged over
+/// chains (each chain is a separate series of angles in degrees).
+pub fn torsion_acf(chains: &[Vec<f64>], max_lag: usize) -> Vec<f64> {
+    let vec_series: Vec<Vec<[f64; 2]>> = chains
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|a| {
+                    let r = a.to_radians();
+                    [r.cos(), r.sin()]
+                })
+                .collect()
+        })
+        .collect();
+    vector_acf(&vec_series, max_lag)
+}
+
+/// Autocorrelation of vector-valued series with a common mean over all chains.
+pub fn vector_acf<const D: usize>(chains: &[Vec<[f64; D]>], max_lag: usize) -> Vec<f64> {
+    let n: usize = chains.iter().map(|c| c.len()).sum();
+    if n == 0 {
+        return vec![];
+    }
+    let mut mean = [0.0; D];
+    for c in chains {
+        for u in c {
+            for k in 0..D {
+                mean[k] += u[k] / n as f64;
+            }
+        }
+    }
+    let dot = |a: &[f64; D], b: &[f64; D]| -> f64 {
+        (0..D).map(|k| (a[k] - mean[k]) * (b[k] - mean[k])).sum()
+    };
+    let longest = chains.iter().map(|c| c.len()).max().unwrap_or(0);
+    let max_lag = max_lag.min(longest.saturating_sub(1));
+    let mut out = Vec::with_capacity(max_lag + 1);
+    let mut c0 = 0.0;
+    for lag in 0..=max_lag {
+        let (mut s, mut cnt) = (0.0, 0usize);
+        for c in chains {
+            for t in 0..c.len().saturating_sub(lag) {
+                s += dot(&c[t], &c[t + lag]);
+                cnt += 1;
+            }
+        }
+        let v = if cnt > 0 { s / cnt as f64 } else { 0.0 };
+        if lag == 0 {
+            c0 = v;
+        }
+        out.push(if c0 > 0.0 { v / c0 } else { 0.0 });
+    }
+    out
+}
+
+/// First lag at which the autocorrelation drops below 1/e; None if it never does.
+pub fn decorrelation_time(acf: &[f64]) -> Option<usize> {
+    let thr = (-1.0f64).exp();
+    acf.iter().position(|&c| c < thr)
+}

@@ -1,0 +1,54 @@
+//! The JSON summary written beside a sampled trajectory: parameters and frame layout,
+//! so `analyze` can split frames back into chains.
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunInfo {
+    pub command: String,
+    pub system: String,
+    /// Frames are stored step-major: frame t*chains + c is chain c at saved step t.
+    pub chains: usize,
+    pub frames_per_chain: usize,
+    pub params: serde_json::Value,
+    pub diverged_restarts: usize,
+    pub wall_seconds: f64,
+}
+
+pub fn sidecar_path(traj: &Path) -> PathBuf {
+    let mut s = traj.as_os_str().to_owned();
+    s.push(".json");
+    PathBuf::from(s)
+}
+
+impl RunInfo {
+    pub fn save(&self, traj: &Path) -> Result<()> {
+        let p = sidecar_path(traj);
+        let text = serde_json::to_string_pretty(self).expect("RunInfo serialises");
+        std::fs::write(&p, text).map_err(|e| Error::write(&p, e))
+    }
+
+    /// The sidecar of `traj`, if there is one.
+    pub fn load_for(traj: &Path) -> Result<Option<RunInfo>> {
+        let p = sidecar_path(traj);
+        if !p.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+        serde_json::from_str(&text).map(Some).map_err(|e| Error::Parse {
+            path: p,
+            detail: e.to_string(),
+        })
+    }
+}
+
+/// Split step-major frames into per-chain series.
+pub fn split_chains(frames: &[Vec<f64>], chains: usize) -> Vec<Vec<Vec<f64>>> {
+    let chains = chains.max(1);
+    let mut out = vec![Vec::with_capacity(frames.len() / chains + 1); chains];
+    for (k, f) in frames.iter().enumerate() {
+        out[k % chains].push(f.clone());
+    }
+    out
+}

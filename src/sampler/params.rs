@@ -1,0 +1,67 @@
+//! Parameters of the walk: the JAMUN defaults are γ = 1, Δt = σ, M = 1, score clip 100.
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Splitting {
+    Baoab,
+    Aboba,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum JumpKind {
+    /// x̂(y) = E[x | y]: the JAMUN jump, sharper than p_X.
+    Mean,
+    /// x ~ p(x | y): its law over y ~ p_Y is p_X itself.
+    Sample,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WalkParams {
+    pub sigma: f64,
+    pub gamma: f64,
+    pub dt: f64,
+    pub mass: f64,
+    pub splitting: Splitting,
+    /// Maximum norm of the score per chain; None disables clipping.
+    pub clip: Option<f64>,
+    pub jump_every: usize,
+    pub jump: JumpKind,
+    /// |coordinate| above this counts as divergence.
+    pub divergence_bound: f64,
+}
+
+impl WalkParams {
+    /// Paper defaults for a given σ.
+    pub fn defaults(sigma: f64) -> Self {
+        WalkParams {
+            sigma,
+            gamma: 1.0,
+            dt: sigma,
+            mass: 1.0,
+            splitting: Splitting::Baoab,
+            clip: Some(100.0),
+            jump_every: 1,
+            jump: JumpKind::Mean,
+            divergence_bound: 1.0e4,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let ok = self.sigma > 0.0
+            && self.sigma.is_finite()
+            && self.gamma >= 0.0
+            && self.dt > 0.0
+            && self.dt.is_finite()
+            && self.mass > 0.0
+            && self.jump_every >= 1
+            && self.clip.is_none_or(|c| c > 0.0);
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Parameter(format!(
+                "walk needs sigma > 0, gamma >= 0, dt > 0, mass > 0, jump_every >= 1, clip > 0 (got {self:?})"
+            )))
+        }
+    }
+}
