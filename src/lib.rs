@@ -11,5 +11,6 @@ pub mod plots;
 pub mod rng;
 pub mod sampler;
 pub mod systems;
+pub mod toy;
 
 pub use error::{Error, Result};

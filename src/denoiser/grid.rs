@@ -21,7 +21,7 @@ pub struct DensityGrid {
 }
 
 /// Gaussian weights are cut at this many σ.
-const CUTOFF: f64 = 7.0;
+const CUTOFF: f64 = 6.0;
 
 impl DensityGrid {
     pub fn new(system: &dyn Planar, h: f64) -> Self {
@@ -93,25 +93,49 @@ impl DensityGrid {
         })
     }
 
-    /// E[x | y] by quadrature; far from all mass, the nearest grid point of highest weight.
+    /// E[x | y] by quadrature; far from all mass, a log-domain sum over the whole grid.
     pub fn posterior_mean(&self, y: [f64; 2], sigma: f64) -> [f64; 2] {
-        let Some(pw) = self.posterior_rows(y, sigma) else {
-            return self.log_domain_mean(y, sigma);
-        };
-        let (mut sx, mut sy) = (0.0, 0.0);
-        for (k, r) in pw.rows.iter().enumerate() {
-            let i = pw.ia + k;
-            sx += r * self.x(i);
-            let row = &self.w[i * self.ny + pw.ja..i * self.ny + pw.jb];
-            let a = (-(self.x(i) - y[0]).powi(2) * 0.5 / (sigma * sigma)).exp();
-            sy += a * row
-                .iter()
-                .zip(&pw.bj)
-                .enumerate()
-                .map(|(l, (w, b))| w * b * self.y(pw.ja + l))
-                .sum::<f64>();
+        let (ia, ib) = self.window(y[0], self.x0, self.nx, sigma);
+        let (ja, jb) = self.window(y[1], self.y0, self.ny, sigma);
+        if ia < ib && ja < jb {
+            let inv = 0.5 / (sigma * sigma);
+            let bj: Vec<f64> = (ja..jb)
+                .map(|j| (-(self.y(j) - y[1]).powi(2) * inv).exp())
+                .collect();
+            let byj: Vec<f64> = bj.iter().enumerate().map(|(l, b)| b * self.y(ja + l)).collect();
+            let (mut s, mut sx, mut sy) = (0.0, 0.0, 0.0);
+            for i in ia..ib {
+                let a = (-(self.x(i) - y[0]).powi(2) * inv).exp();
+                let row = &self.w[i * self.ny + ja..i * self.ny + jb];
+                let (mut r, mut ry) = (0.0, 0.0);
+                for ((w, b), by) in row.iter().zip(&bj).zip(&byj) {
+                    r += w * b;
+                    ry += w * by;
+                }
+                s += a * r;
+                sx += a * r * self.x(i);
+                sy += a * ry;
+            }
+            if s > 1e-300 {
+                return [sx / s, sy / s];
+            }
         }
-        [sx / pw.total, sy / pw.total]
+        self.log_domain_mean(y, sigma)
+    }
+
+    /// A point drawn from the tabulated density itself (cell by weight, uniform inside).
+    pub fn sample_point(&self, rng: &mut WjRng) -> [f64; 2] {
+        let mut u = rng.random::<f64>();
+        let mut k = self.w.len() - 1;
+        for (idx, w) in self.w.iter().enumerate() {
+            if u < *w {
+                k = idx;
+                break;
+            }
+            u -= w;
+        }
+        let jit = |rng: &mut WjRng| (rng.random::<f64>() - 0.5) * self.h;
+        [self.x(k / self.ny) + jit(rng), self.y(k % self.ny) + jit(rng)]
     }
 
     /// Full-grid posterior mean in log space, for y far outside the density.
@@ -181,10 +205,10 @@ struct PosteriorWindow {
     total: f64,
 }
 
-/// Grid spacing used for a given σ: fine enough that quadrature of the Gaussian is exact
-/// to far below sampling error.
+/// Grid spacing for a given σ: σ/5 resolves the Gaussian kernel so that quadrature errors
+/// are far below sampling error; capped so broad kernels still see the wells' shape.
 pub fn spacing_for(sigma: f64) -> f64 {
-    (sigma / 5.0).min(0.01)
+    (sigma / 5.0).min(0.04)
 }
 
 /// The exact denoiser of a planar potential.
@@ -261,23 +285,37 @@ fn gauss_kernel(src: &[f64], dst: &[f64], sigma: f64) -> Vec<f64> {
 
 pub fn exact_planar(system: &dyn Planar, sigma: f64, xr: Range, yr: Range) -> ExactPlanar {
     let g = DensityGrid::new(system, spacing_for(sigma));
+    // Each grid weight stands for its whole cell (as in `sample_point`), so spread it
+    // over sub-points; otherwise cells centred on a bin edge would land on one side only.
+    const SUB: usize = 4;
     let mut p_x = Hist2d::new(xr, yr);
     for i in 0..g.nx {
         for j in 0..g.ny {
-            p_x.add_weighted(g.x(i), g.y(j), g.w[i * g.ny + j]);
+            let w = g.w[i * g.ny + j] / (SUB * SUB) as f64;
+            if w == 0.0 {
+                continue;
+            }
+            for a in 0..SUB {
+                for b in 0..SUB {
+                    let off = |k: usize| ((k as f64 + 0.5) / SUB as f64 - 0.5) * g.h;
+                    p_x.add_weighted(g.x(i) + off(a), g.y(j) + off(b), w);
+                }
+            }
         }
     }
     // Evaluate p_Y and the numerators of x̂ on a y-grid spanning the histogram range,
     // by separable convolution: p_Y(a, b) = Σ_ij w_ij K(a, i) K(b, j).
-    let h = g.h;
-    let ya_pts: Vec<f64> = (0..=((xr.hi - xr.lo) / h).ceil() as usize)
-        .map(|a| xr.lo + (a as f64 + 0.5) * h)
-        .filter(|v| *v < xr.hi)
-        .collect();
-    let yb_pts: Vec<f64> = (0..=((yr.hi - yr.lo) / h).ceil() as usize)
-        .map(|b| yr.lo + (b as f64 + 0.5) * h)
-        .filter(|v| *v < yr.hi)
-        .collect();
+    // y-points at the centres of sub-cells that tile every histogram bin exactly.
+    let centres = |r: Range| -> Vec<f64> {
+        // At least 12 per bin: each sub-cell is pushed through x̂ as a point mass.
+        let per_bin = (r.width() / g.h).ceil().max(12.0) as usize;
+        let step = r.width() / per_bin as f64;
+        (0..r.bins * per_bin)
+            .map(|k| r.lo + (k as f64 + 0.5) * step)
+            .collect()
+    };
+    let ya_pts = centres(xr);
+    let yb_pts = centres(yr);
     let gx: Vec<f64> = (0..g.nx).map(|i| g.x(i)).collect();
     let gy: Vec<f64> = (0..g.ny).map(|j| g.y(j)).collect();
     let kx = gauss_kernel(&gx, &ya_pts, sigma);

@@ -42,13 +42,3 @@ impl RunInfo {
         })
     }
 }
-
-/// Split step-major frames into per-chain series.
-pub fn split_chains(frames: &[Vec<f64>], chains: usize) -> Vec<Vec<Vec<f64>>> {
-    let chains = chains.max(1);
-    let mut out = vec![Vec::with_capacity(frames.len() / chains + 1); chains];
-    for (k, f) in frames.iter().enumerate() {
-        out[k % chains].push(f.clone());
-    }
-    out
-}

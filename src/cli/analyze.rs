@@ -1,0 +1,361 @@
+use super::common::ensure_parent;
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use walkjump::analysis::acf::{decorrelation_time, torsion_acf};
+use walkjump::analysis::peptide::{compare, PeptideEnsemble};
+use walkjump::analysis::rdf::PairDistanceHistogram;
+use walkjump::analysis::tica::{Tica, TicaAccumulator};
+use walkjump::analysis::{jensen_shannon_distance, mae, tvd, Hist1d, Hist2d, Range};
+use walkjump::denoiser::grid::exact_planar;
+use walkjump::io::run_info::RunInfo;
+use walkjump::io::{read_trajectory, Trajectory};
+use walkjump::molecule::{load_structure, LoadOptions};
+use walkjump::plots::{self, Heatmap};
+use walkjump::systems::{self, AnySystem, Planar, System};
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Topology: a PDB/mmCIF file, or a system name (lj13, lj55, double-well, ...).
+    #[arg(long)]
+    pub top: String,
+    /// Trajectory to analyse (.dcd or multi-model .pdb).
+    #[arg(long)]
+    pub traj: PathBuf,
+    /// Reference trajectory (MD) to compare against.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Write the metrics as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write PNG plots into this directory.
+    #[arg(long)]
+    pub plots: Option<PathBuf>,
+    /// Independent chains interleaved step-major in the trajectory (default: from the .json sidecar, else 1).
+    #[arg(long)]
+    pub chains: Option<usize>,
+    /// TICA lag in frames.
+    #[arg(long, default_value_t = 10)]
+    pub lag: usize,
+    /// Longest lag of the autocorrelation, in frames.
+    #[arg(long, default_value_t = 500)]
+    pub max_lag: usize,
+    /// Accept residues without templates (bonded by covalent radii).
+    #[arg(long)]
+    pub allow_unknown_residues: bool,
+}
+
+fn chains_of(path: &Path, over: Option<usize>) -> anyhow::Result<usize> {
+    Ok(match over {
+        Some(c) => c.max(1),
+        None => RunInfo::load_for(path)?.map(|i| i.chains).unwrap_or(1),
+    })
+}
+
+fn load(path: &Path, n_atoms: usize, chains: Option<usize>) -> anyhow::Result<(Trajectory, usize)> {
+    let t = read_trajectory(path, n_atoms)?;
+    if t.frames.is_empty() {
+        anyhow::bail!("{}: the trajectory has no frames", path.display());
+    }
+    Ok((t, chains_of(path, chains)?))
+}
+
+pub fn run(a: AnalyzeArgs) -> anyhow::Result<()> {
+    let top_path = Path::new(&a.top);
+    let report = if top_path.exists() || a.top.contains('.') {
+        let s = load_structure(
+            top_path,
+            LoadOptions {
+                allow_unknown_residues: a.allow_unknown_residues,
+            },
+        )
+        .with_context(|| format!("loading topology {}", a.top))?;
+        peptide(&a, &s.topology)?
+    } else {
+        match systems::by_name(&a.top)? {
+            AnySystem::Lj(l) => lj(&a, &l)?,
+            AnySystem::Planar(p) => planar(&a, p.as_ref())?,
+        }
+    };
+    if let Some(j) = &a.json {
+        ensure_parent(j)?;
+        std::fs::write(j, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", j.display()))?;
+        println!("metrics written to {}", j.display());
+    }
+    Ok(())
+}
+
+fn plot_dir(a: &AnalyzeArgs) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(d) = &a.plots {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        return Ok(Some(d.clone()));
+    }
+    Ok(None)
+}
+
+fn ensemble(topo: &walkjump::molecule::Topology, t: &Trajectory, chains: usize) -> PeptideEnsemble {
+    let mut e = PeptideEnsemble::new(topo);
+    for (k, f) in t.frames.iter().enumerate() {
+        e.add(k % chains, f);
+    }
+    e
+}
+
+fn decorrelation(e: &PeptideEnsemble, max_lag: usize) -> Vec<serde_json::Value> {
+    e.backbone()
+        .into_iter()
+        .map(|t| {
+            let acf = torsion_acf(&e.torsion_series(t), max_lag);
+            json!({"torsion": e.topology.torsions[t].label, "frames": decorrelation_time(&acf)})
+        })
+        .collect()
+}
+
+fn tica_projection(e: &PeptideEnsemble, tica: &Tica) -> Vec<[f64; 2]> {
+    e.series
+        .iter()
+        .flat_map(|chain| {
+            let n = chain.first().map(|s| s.len()).unwrap_or(0);
+            (0..n).map(move |t| chain.iter().map(|s| s[t]).collect::<Vec<f64>>())
+        })
+        .map(|ang| {
+            let p = tica.project(&PeptideEnsemble::features(&ang), 2);
+            [p[0], p.get(1).copied().unwrap_or(0.0)]
+        })
+        .collect()
+}
+
+fn fit_tica(e: &PeptideEnsemble, lag: usize) -> anyhow::Result<Tica> {
+    let dim = 2 * e.topology.torsions.len();
+    let mut acc = TicaAccumulator::new(dim, lag);
+    for (c, chain) in e.series.iter().enumerate() {
+        let n = chain.first().map(|s| s.len()).unwrap_or(0);
+        for t in 0..n {
+            let ang: Vec<f64> = chain.iter().map(|s| s[t]).collect();
+            acc.add(c, &PeptideEnsemble::features(&ang));
+        }
+    }
+    Ok(acc.fit()?)
+}
+
+fn peptide(a: &AnalyzeArgs, topo: &walkjump::molecule::Topology) -> anyhow::Result<serde_json::Value> {
+    if topo.ramachandran_pairs().is_empty() {
+        anyhow::bail!("{}: no residue has both phi and psi; nothing to analyse", a.top);
+    }
+    let (traj, chains) = load(&a.traj, topo.n_atoms(), a.chains)?;
+    let samp = ensemble(topo, &traj, chains);
+    println!("{}: {} frames in {chains} chain(s)", a.traj.display(), samp.frames);
+    let mut report = json!({"trajectory": a.traj, "frames": samp.frames, "chains": chains,
+        "decorrelation_frames": decorrelation(&samp, a.max_lag)});
+    let reference = match &a.reference {
+        Some(r) => {
+            let (rt, rc) = load(r, topo.n_atoms(), None)?;
+            Some(ensemble(topo, &rt, rc))
+        }
+        None => None,
+    };
+    let tica_src = reference.as_ref().unwrap_or(&samp);
+    let tica = fit_tica(tica_src, a.lag).ok();
+    if let Some(refe) = &reference {
+        let (rama, tors, mean) = compare(&samp, refe);
+        println!("reference {}: {} frames", a.reference.as_ref().unwrap().display(), refe.frames);
+        for r in &rama {
+            println!("  Ramachandran JSD {:<8} {:.3} (18x18 bins)", r.residue, r.ramachandran_jsd);
+        }
+        println!("  mean backbone torsion JSD  {mean:.3} (36 bins)");
+        report["reference"] = json!({"path": a.reference, "frames": refe.frames,
+            "decorrelation_frames": decorrelation(refe, a.max_lag)});
+        report["ramachandran_jsd"] = serde_json::to_value(&rama)?;
+        report["torsion_jsd"] = serde_json::to_value(&tors)?;
+        report["torsion_jsd_mean"] = json!(mean);
+        if let Some(t) = &tica {
+            let ps = tica_projection(&samp, t);
+            let pr = tica_projection(refe, t);
+            let (xr, yr) = bounds2(&pr);
+            let (hs, hr) = (hist_of(&ps, xr, yr), hist_of(&pr, xr, yr));
+            let j = jensen_shannon_distance(&hs.counts, &hr.counts);
+            println!("  TICA-0/1 JSD               {j:.3} (20x20 bins over the reference range)");
+            report["tica_jsd"] = json!(j);
+        }
+    }
+    for d in report["decorrelation_frames"].as_array().unwrap() {
+        println!("  decorrelation {:<10} {} frames", d["torsion"].as_str().unwrap_or(""), d["frames"]);
+    }
+    if let Some(dir) = plot_dir(a)? {
+        let mut panels: Vec<Heatmap> = samp
+            .rama_plot
+            .iter()
+            .zip(&samp.rama_pairs)
+            .map(|(h, (_, _, l))| Heatmap {
+                title: format!("{l} samples (n={})", samp.frames),
+                hist: h,
+                xlabel: "phi (deg)",
+                ylabel: "psi (deg)",
+                free_energy: true,
+            })
+            .collect();
+        if let Some(r) = &reference {
+            for (h, (_, _, l)) in r.rama_plot.iter().zip(&r.rama_pairs) {
+                panels.push(Heatmap {
+                    title: format!("{l} reference (n={})", r.frames),
+                    hist: h,
+                    xlabel: "phi (deg)",
+                    ylabel: "psi (deg)",
+                    free_energy: true,
+                });
+            }
+        }
+        plots::heatmaps(&dir.join("ramachandran.png"), &panels)?;
+        let mut series = vec![];
+        for t in samp.backbone() {
+            let acf = torsion_acf(&samp.torsion_series(t), a.max_lag);
+            series.push((
+                format!("{} samples", samp.topology.torsions[t].label),
+                acf.iter().enumerate().map(|(k, v)| (k as f64, *v)).collect(),
+            ));
+        }
+        plots::lines(&dir.join("acf.png"), "torsion autocorrelation", "lag (frames)", "C(lag)", &series)?;
+        if let Some(t) = &tica {
+            let ps = tica_projection(&samp, t);
+            let (xr, yr) = bounds2(&tica_projection(tica_src, t));
+            let hs = hist_of(&ps, xr, yr);
+            let mut panels = vec![Heatmap {
+                title: "TICA samples".into(),
+                hist: &hs,
+                xlabel: "TIC 0",
+                ylabel: "TIC 1",
+                free_energy: true,
+            }];
+            let hr;
+            if let Some(r) = &reference {
+                hr = hist_of(&tica_projection(r, t), xr, yr);
+                panels.push(Heatmap {
+                    title: "TICA reference".into(),
+                    hist: &hr,
+                    xlabel: "TIC 0",
+                    ylabel: "TIC 1",
+                    free_energy: true,
+                });
+            }
+            plots::heatmaps(&dir.join("tica.png"), &panels)?;
+        }
+        println!("plots written to {}", dir.display());
+    }
+    Ok(report)
+}
+
+fn bounds2(p: &[[f64; 2]]) -> (Range, Range) {
+    let mut b = [f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY];
+    for v in p {
+        b[0] = b[0].min(v[0]);
+        b[1] = b[1].max(v[0]);
+        b[2] = b[2].min(v[1]);
+        b[3] = b[3].max(v[1]);
+    }
+    let fix = |lo: f64, hi: f64| if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
+    let (x0, x1) = fix(b[0], b[1]);
+    let (y0, y1) = fix(b[2], b[3]);
+    (Range::new(x0, x1, 20), Range::new(y0, y1, 20))
+}
+
+fn hist_of(p: &[[f64; 2]], xr: Range, yr: Range) -> Hist2d {
+    let mut h = Hist2d::new(xr, yr);
+    for v in p {
+        h.add(v[0], v[1]);
+    }
+    h
+}
+
+fn lj(a: &AnalyzeArgs, sys: &walkjump::systems::LjCluster) -> anyhow::Result<serde_json::Value> {
+    let (traj, _) = load(&a.traj, sys.n, a.chains)?;
+    let stats = |t: &Trajectory| {
+        let mut h = PairDistanceHistogram::new(sys.n);
+        let mut e = vec![];
+        for f in &t.frames {
+            h.add_frame(f);
+            e.push(sys.energy(f));
+        }
+        (h.hist, e)
+    };
+    let (hs, es) = stats(&traj);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    println!("{}: {} frames, mean energy {:.3}", a.traj.display(), traj.frames.len(), mean(&es));
+    let mut report = json!({"trajectory": a.traj, "frames": traj.frames.len(), "mean_energy": mean(&es)});
+    let mut series = vec![("samples".to_string(), density_points(&hs))];
+    let mut energy_series = vec![];
+    if let Some(r) = &a.reference {
+        let (rt, _) = load(r, sys.n, None)?;
+        let (hr, er) = stats(&rt);
+        let t = tvd(&hs.counts, &hr.counts);
+        let m = mae(&hs.counts, &hr.counts, hs.range.width());
+        let lo = es.iter().chain(&er).cloned().fold(f64::INFINITY, f64::min);
+        let hi = es.iter().chain(&er).cloned().fold(f64::NEG_INFINITY, f64::max);
+        let erange = Range::new(lo, hi.max(lo + 1e-6), 50);
+        let (mut ehs, mut ehr) = (Hist1d::new(erange), Hist1d::new(erange));
+        es.iter().for_each(|v| ehs.add(*v));
+        er.iter().for_each(|v| ehr.add(*v));
+        let et = tvd(&ehs.counts, &ehr.counts);
+        println!("reference {}: {} frames, mean energy {:.3}", r.display(), rt.frames.len(), mean(&er));
+        println!("  h(r) TVD {t:.4}  MAE {m:.4}  (bins 0.02)");
+        println!("  energy histogram TVD {et:.4} (50 bins)");
+        report["reference"] = json!({"path": r, "frames": rt.frames.len(), "mean_energy": mean(&er)});
+        report["h_r_tvd"] = json!(t);
+        report["h_r_mae"] = json!(m);
+        report["energy_tvd"] = json!(et);
+        series.push(("reference".to_string(), density_points(&hr)));
+        energy_series.push(("samples".to_string(), density_points(&ehs)));
+        energy_series.push(("reference".to_string(), density_points(&ehr)));
+    }
+    if let Some(dir) = plot_dir(a)? {
+        plots::lines(&dir.join("h_r.png"), &format!("h(r), {}", sys.name()), "r", "density", &series)?;
+        if !energy_series.is_empty() {
+            plots::lines(&dir.join("energy.png"), "energy", "U (k_BT)", "density", &energy_series)?;
+        }
+        println!("plots written to {}", dir.display());
+    }
+    Ok(report)
+}
+
+fn density_points(h: &Hist1d) -> Vec<(f64, f64)> {
+    let w = h.range.width();
+    h.normalized()
+        .iter()
+        .enumerate()
+        .map(|(b, p)| (h.range.center(b), p / w))
+        .collect()
+}
+
+fn planar(a: &AnalyzeArgs, sys: &dyn Planar) -> anyhow::Result<serde_json::Value> {
+    let (traj, _) = load(&a.traj, 1, a.chains)?;
+    let [x0, x1, y0, y1] = sys.bounds();
+    let (xr, yr) = (Range::new(x0, x1, 40), Range::new(y0, y1, 40));
+    let exact = exact_planar(sys, 0.05, xr, yr);
+    let mut h = Hist2d::new(xr, yr);
+    for f in &traj.frames {
+        h.add(f[0], f[1]);
+    }
+    let t = tvd(&h.counts, &exact.p_x.counts);
+    println!("{}: {} frames; TVD to exact p_X {t:.4} (40x40 bins)", a.traj.display(), traj.frames.len());
+    let mut report = json!({"trajectory": a.traj, "frames": traj.frames.len(), "tvd_exact_p_x": t});
+    if let Some(r) = &a.reference {
+        let (rt, _) = load(r, 1, None)?;
+        let mut hr = Hist2d::new(xr, yr);
+        rt.frames.iter().for_each(|f| hr.add(f[0], f[1]));
+        let tr = tvd(&h.counts, &hr.counts);
+        println!("  TVD to reference {tr:.4}");
+        report["tvd_reference"] = json!(tr);
+    }
+    if let Some(dir) = plot_dir(a)? {
+        plots::heatmaps(
+            &dir.join("density.png"),
+            &[
+                Heatmap { title: format!("samples (n={})", traj.frames.len()), hist: &h, xlabel: "x", ylabel: "y", free_energy: true },
+                Heatmap { title: "exact p_X".into(), hist: &exact.p_x, xlabel: "x", ylabel: "y", free_energy: true },
+            ],
+        )?;
+        println!("plots written to {}", dir.display());
+    }
+    Ok(report)
+}

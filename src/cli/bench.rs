@@ -1,0 +1,72 @@
+use super::common::md_starts;
+use super::sample::{build_denoiser, DenoiserChoice};
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Instant;
+use walkjump::denoiser::energy::InnerChainParams;
+use walkjump::md::{Langevin, LangevinParams};
+use walkjump::rng::seeded;
+use walkjump::sampler::{WalkJump, WalkParams};
+use walkjump::systems;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Seconds spent on each measurement.
+    #[arg(long, default_value_t = 2.0)]
+    pub seconds: f64,
+    /// Walk-jump chains batched together.
+    #[arg(long, default_value_t = 16)]
+    pub chains: usize,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// Run `f` in rounds until `secs` have passed; returns units per second.
+fn rate(secs: f64, units_per_call: f64, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    let t0 = Instant::now();
+    let mut n = 0.0;
+    while t0.elapsed().as_secs_f64() < secs {
+        f()?;
+        n += units_per_call;
+    }
+    Ok(n / t0.elapsed().as_secs_f64())
+}
+
+pub fn run(a: BenchArgs) -> anyhow::Result<()> {
+    let cases = [
+        ("lj13", DenoiserChoice::Energy, 0.05),
+        ("double-well", DenoiserChoice::Exact, 0.2),
+        ("gmm", DenoiserChoice::Exact, 0.2),
+        ("muller-brown", DenoiserChoice::Exact, 0.05),
+    ];
+    println!("walk-jump steps/s are chain-steps (one denoiser evaluation per chain each); one core each");
+    println!("{:<14} {:>14} {:>18} {:>10}", "system", "MD steps/s", "walk-jump steps/s", "WJ / MD");
+    let mut rows = vec![];
+    for (name, choice, sigma) in cases {
+        let any = systems::by_name(name)?;
+        let sys = any.as_system();
+        let mut rng = seeded(7);
+        let dt = if sys.dim() == 2 { 0.002 } else { 0.005 };
+        let mut md = Langevin::new(sys, LangevinParams { dt, ..Default::default() }, sys.initial(&mut rng))?;
+        let md_rate = rate(a.seconds, 100.0, || {
+            for _ in 0..100 {
+                md.step(&mut rng)?;
+            }
+            Ok(())
+        })?;
+        let den = build_denoiser(name, choice, sigma, InnerChainParams::default())?;
+        let starts = md_starts(sys, a.chains, &mut rng)?;
+        let mut wj = WalkJump::new(WalkParams::defaults(sigma), den, starts, a.chains, 7)?;
+        let wj_rate = rate(a.seconds, a.chains as f64, || {
+            wj.step()?;
+            Ok(())
+        })?;
+        println!("{:<14} {:>14.0} {:>18.0} {:>10.4}", name, md_rate, wj_rate, wj_rate / md_rate);
+        rows.push(serde_json::json!({"system": name, "denoiser": wj.denoiser_name(), "sigma": sigma,
+            "md_steps_per_s": md_rate, "walkjump_steps_per_s": wj_rate, "ratio": wj_rate / md_rate, "chains": a.chains}));
+    }
+    if let Some(j) = &a.json {
+        std::fs::write(j, serde_json::to_string_pretty(&rows)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! Command-line parsing and the subcommands.
+
+mod analyze;
+mod bench;
+mod common;
+mod exact;
+mod md;
+mod sample;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "walkjump", version, about = "Walk-jump sampling of molecular conformations (JAMUN)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Reference Langevin (BAOAB) dynamics of a system with known energy.
+    Md(md::MdArgs),
+    /// Walk-jump sampling with an exact or energy-based denoiser.
+    Sample(sample::SampleArgs),
+    /// Metrics and plots of a trajectory, optionally against a reference.
+    Analyze(analyze::AnalyzeArgs),
+    /// Walk-jump speed as a ratio against Rust MD in the same run.
+    Bench(bench::BenchArgs),
+    /// Planar systems, where everything is exact: TVDs of walk and jumps for several σ.
+    Exact(exact::ExactArgs),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Md(a) => md::run(a),
+        Command::Sample(a) => sample::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Exact(a) => exact::run(a),
+    }
+}
