@@ -62,11 +62,11 @@ pub struct SampleArgs {
     pub jump: JumpChoice,
     #[arg(long, value_enum, default_value_t = SplitChoice::Baoab)]
     pub splitting: SplitChoice,
-    /// Largest allowed score norm; 0 disables clipping.
-    #[arg(long, default_value_t = 100.0)]
-    pub clip: f64,
+    /// Largest allowed score norm; 0 disables clipping (default: max(100, 10·√dim/σ)).
+    #[arg(long)]
+    pub clip: Option<f64>,
     /// Inner-chain steps averaged per jump (energy denoiser).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 100)]
     pub inner_steps: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -128,7 +128,11 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
             SplitChoice::Baoab => Splitting::Baoab,
             SplitChoice::Aboba => Splitting::Aboba,
         },
-        clip: (a.clip > 0.0).then_some(a.clip),
+        clip: match a.clip {
+            Some(c) if c <= 0.0 => None,
+            Some(c) => Some(c),
+            None => Some(WalkParams::auto_clip(sys.dim(), sigma)),
+        },
         jump_every: a.jump_every,
         jump: match a.jump {
             JumpChoice::Mean => JumpKind::Mean,

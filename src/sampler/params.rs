@@ -47,6 +47,13 @@ impl WalkParams {
         }
     }
 
+    /// A clip that only catches blow-ups: the paper's 100 was set where typical score
+    /// norms are ~√dim/σ ≈ 20; at small σ or many atoms that is exceeded routinely and
+    /// clipping at 100 would bias (heat) the walk, so scale it with the typical norm.
+    pub fn auto_clip(dim: usize, sigma: f64) -> f64 {
+        (10.0 * (dim as f64).sqrt() / sigma).max(100.0)
+    }
+
     pub fn validate(&self) -> Result<()> {
         let ok = self.sigma > 0.0
             && self.sigma.is_finite()
