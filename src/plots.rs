@@ -101,7 +101,10 @@ pub struct Heatmap<'a> {
 
 const FE_MAX: f64 = 8.0;
 
-fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, hm: &Heatmap) -> std::result::Result<(), String> {
+fn draw_heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    hm: &Heatmap,
+) -> std::result::Result<(), String> {
     let h = hm.hist;
     let p = h.normalized();
     let pmax = p.iter().cloned().fold(0.0, f64::max);
@@ -121,26 +124,36 @@ fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, hm: &Heatmap)
         .map_err(|e| e.to_string())?;
     let (wx, wy) = (h.x.width(), h.y.width());
     chart
-        .draw_series((0..h.x.bins).flat_map(|i| (0..h.y.bins).map(move |j| (i, j))).filter_map(|(i, j)| {
-            let v = p[i * h.y.bins + j];
-            if v <= 0.0 || pmax <= 0.0 {
-                return None;
-            }
-            let t = if hm.free_energy {
-                let fe = -(v / pmax).ln();
-                1.0 - (fe / FE_MAX).min(1.0)
-            } else {
-                v / pmax
-            };
-            let x0 = h.x.lo + i as f64 * wx;
-            let y0 = h.y.lo + j as f64 * wy;
-            Some(Rectangle::new([(x0, y0), (x0 + wx, y0 + wy)], colormap(t).filled()))
-        }))
+        .draw_series(
+            (0..h.x.bins)
+                .flat_map(|i| (0..h.y.bins).map(move |j| (i, j)))
+                .filter_map(|(i, j)| {
+                    let v = p[i * h.y.bins + j];
+                    if v <= 0.0 || pmax <= 0.0 {
+                        return None;
+                    }
+                    let t = if hm.free_energy {
+                        let fe = -(v / pmax).ln();
+                        1.0 - (fe / FE_MAX).min(1.0)
+                    } else {
+                        v / pmax
+                    };
+                    let x0 = h.x.lo + i as f64 * wx;
+                    let y0 = h.y.lo + j as f64 * wy;
+                    Some(Rectangle::new(
+                        [(x0, y0), (x0 + wx, y0 + wy)],
+                        colormap(t).filled(),
+                    ))
+                }),
+        )
         .map_err(|e| e.to_string())?;
     Ok(())
 }
 
-fn draw_heatmaps<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, panels: &[Heatmap]) -> std::result::Result<(), String> {
+fn draw_heatmaps<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    panels: &[Heatmap],
+) -> std::result::Result<(), String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let areas = root.split_evenly((1, panels.len().max(1)));
     for (a, hm) in areas.iter().zip(panels) {
@@ -165,8 +178,16 @@ struct LinePlot<'a> {
     series: &'a Series,
 }
 
-fn draw_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, lp: &LinePlot) -> std::result::Result<(), String> {
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+fn draw_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    lp: &LinePlot,
+) -> std::result::Result<(), String> {
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
     for &(x, y) in lp.series.iter().flat_map(|(_, s)| s.iter()) {
         if x.is_finite() && y.is_finite() {
             x0 = x0.min(x);

@@ -56,7 +56,9 @@ pub fn run(
     let (xr, yr) = ranges(sys, sigma, bins);
     let grid = DensityGrid::new(sys, spacing_for(sigma));
     let mut rng = seeded(seed ^ 0xabcdef);
-    let starts: Vec<Vec<f64>> = (0..chains).map(|_| grid.sample_point(&mut rng).to_vec()).collect();
+    let starts: Vec<Vec<f64>> = (0..chains)
+        .map(|_| grid.sample_point(&mut rng).to_vec())
+        .collect();
     let mut iid = Hist2d::new(xr, yr);
     for _ in 0..chains * steps {
         let p = grid.sample_point(&mut rng);
@@ -76,7 +78,11 @@ pub fn run(
     for _ in 0..steps {
         wj.step()?;
         for c in 0..chains {
-            let (y, m, s) = (&wj.y()[2 * c..], &wj.mean_jumps()[2 * c..], &wj.jumps()[2 * c..]);
+            let (y, m, s) = (
+                &wj.y()[2 * c..],
+                &wj.mean_jumps()[2 * c..],
+                &wj.jumps()[2 * c..],
+            );
             h.walk.add(y[0], y[1]);
             h.mean_jump.add(m[0], m[1]);
             h.sample_jump.add(s[0], s[1]);

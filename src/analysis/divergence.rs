@@ -2,7 +2,9 @@
 
 fn normalize(p: &[f64]) -> Vec<f64> {
     let t: f64 = p.iter().sum();
-    p.iter().map(|v| if t > 0.0 { v / t } else { 0.0 }).collect()
+    p.iter()
+        .map(|v| if t > 0.0 { v / t } else { 0.0 })
+        .collect()
 }
 
 /// Jensen–Shannon distance √JSD, log base 2, on normalised histograms floored at 1e-10:
@@ -31,5 +33,9 @@ pub fn tvd(p: &[f64], q: &[f64]) -> f64 {
 pub fn mae(p: &[f64], q: &[f64], w: f64) -> f64 {
     assert_eq!(p.len(), q.len(), "histograms must share bins");
     let (p, q) = (normalize(p), normalize(q));
-    p.iter().zip(&q).map(|(a, b)| (a - b).abs() / w).sum::<f64>() / p.len() as f64
+    p.iter()
+        .zip(&q)
+        .map(|(a, b)| (a - b).abs() / w)
+        .sum::<f64>()
+        / p.len() as f64
 }

@@ -108,7 +108,11 @@ impl Hist2d {
             .collect()
     }
     pub fn merge(&mut self, other: &Hist2d) {
-        assert_eq!(self.counts.len(), other.counts.len(), "histograms must share bins");
+        assert_eq!(
+            self.counts.len(),
+            other.counts.len(),
+            "histograms must share bins"
+        );
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a += b;
         }

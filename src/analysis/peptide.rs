@@ -40,10 +40,7 @@ impl PeptideEnsemble {
                 n
             ],
             rama_pairs,
-            torsion_hists: vec![
-                Hist1d::new(angle_range(TORSION_BINS));
-                topology.torsions.len()
-            ],
+            torsion_hists: vec![Hist1d::new(angle_range(TORSION_BINS)); topology.torsions.len()],
             series: vec![],
             frames: 0,
         }
@@ -118,7 +115,10 @@ pub struct TorsionJsd {
 }
 
 /// Ramachandran JSD per residue (18x18 bins) and the mean 1-D backbone torsion JSD (36 bins).
-pub fn compare(sample: &PeptideEnsemble, reference: &PeptideEnsemble) -> (Vec<ResidueJsd>, Vec<TorsionJsd>, f64) {
+pub fn compare(
+    sample: &PeptideEnsemble,
+    reference: &PeptideEnsemble,
+) -> (Vec<ResidueJsd>, Vec<TorsionJsd>, f64) {
     let rama = sample
         .rama
         .iter()

@@ -140,13 +140,23 @@ fn fit_tica(e: &PeptideEnsemble, lag: usize) -> anyhow::Result<Tica> {
     Ok(acc.fit()?)
 }
 
-fn peptide(a: &AnalyzeArgs, topo: &walkjump::molecule::Topology) -> anyhow::Result<serde_json::Value> {
+fn peptide(
+    a: &AnalyzeArgs,
+    topo: &walkjump::molecule::Topology,
+) -> anyhow::Result<serde_json::Value> {
     if topo.ramachandran_pairs().is_empty() {
-        anyhow::bail!("{}: no residue has both phi and psi; nothing to analyse", a.top);
+        anyhow::bail!(
+            "{}: no residue has both phi and psi; nothing to analyse",
+            a.top
+        );
     }
     let (traj, chains) = load(&a.traj, topo.n_atoms(), a.chains)?;
     let samp = ensemble(topo, &traj, chains);
-    println!("{}: {} frames in {chains} chain(s)", a.traj.display(), samp.frames);
+    println!(
+        "{}: {} frames in {chains} chain(s)",
+        a.traj.display(),
+        samp.frames
+    );
     let mut report = json!({"trajectory": a.traj, "frames": samp.frames, "chains": chains,
         "decorrelation_frames": decorrelation(&samp, a.max_lag)});
     let reference = match &a.reference {
@@ -160,9 +170,16 @@ fn peptide(a: &AnalyzeArgs, topo: &walkjump::molecule::Topology) -> anyhow::Resu
     let tica = fit_tica(tica_src, a.lag).ok();
     if let Some(refe) = &reference {
         let (rama, tors, mean) = compare(&samp, refe);
-        println!("reference {}: {} frames", a.reference.as_ref().unwrap().display(), refe.frames);
+        println!(
+            "reference {}: {} frames",
+            a.reference.as_ref().unwrap().display(),
+            refe.frames
+        );
         for r in &rama {
-            println!("  Ramachandran JSD {:<8} {:.3} (18x18 bins)", r.residue, r.ramachandran_jsd);
+            println!(
+                "  Ramachandran JSD {:<8} {:.3} (18x18 bins)",
+                r.residue, r.ramachandran_jsd
+            );
         }
         println!("  mean backbone torsion JSD  {mean:.3} (36 bins)");
         report["reference"] = json!({"path": a.reference, "frames": refe.frames,
@@ -181,7 +198,11 @@ fn peptide(a: &AnalyzeArgs, topo: &walkjump::molecule::Topology) -> anyhow::Resu
         }
     }
     for d in report["decorrelation_frames"].as_array().unwrap() {
-        println!("  decorrelation {:<10} {} frames", d["torsion"].as_str().unwrap_or(""), d["frames"]);
+        println!(
+            "  decorrelation {:<10} {} frames",
+            d["torsion"].as_str().unwrap_or(""),
+            d["frames"]
+        );
     }
     if let Some(dir) = plot_dir(a)? {
         let mut panels: Vec<Heatmap> = samp
@@ -213,10 +234,19 @@ fn peptide(a: &AnalyzeArgs, topo: &walkjump::molecule::Topology) -> anyhow::Resu
             let acf = torsion_acf(&samp.torsion_series(t), a.max_lag);
             series.push((
                 format!("{} samples", samp.topology.torsions[t].label),
-                acf.iter().enumerate().map(|(k, v)| (k as f64, *v)).collect(),
+                acf.iter()
+                    .enumerate()
+                    .map(|(k, v)| (k as f64, *v))
+                    .collect(),
             ));
         }
-        plots::lines(&dir.join("acf.png"), "torsion autocorrelation", "lag (frames)", "C(lag)", &series)?;
+        plots::lines(
+            &dir.join("acf.png"),
+            "torsion autocorrelation",
+            "lag (frames)",
+            "C(lag)",
+            &series,
+        )?;
         if let Some(t) = &tica {
             let ps = tica_projection(&samp, t);
             let (xr, yr) = bounds2(&tica_projection(tica_src, t));
@@ -247,14 +277,25 @@ fn peptide(a: &AnalyzeArgs, topo: &walkjump::molecule::Topology) -> anyhow::Resu
 }
 
 fn bounds2(p: &[[f64; 2]]) -> (Range, Range) {
-    let mut b = [f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY];
+    let mut b = [
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
     for v in p {
         b[0] = b[0].min(v[0]);
         b[1] = b[1].max(v[0]);
         b[2] = b[2].min(v[1]);
         b[3] = b[3].max(v[1]);
     }
-    let fix = |lo: f64, hi: f64| if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
+    let fix = |lo: f64, hi: f64| {
+        if hi > lo {
+            (lo, hi)
+        } else {
+            (lo - 1.0, lo + 1.0)
+        }
+    };
     let (x0, x1) = fix(b[0], b[1]);
     let (y0, y1) = fix(b[2], b[3]);
     (Range::new(x0, x1, 20), Range::new(y0, y1, 20))
@@ -281,8 +322,14 @@ fn lj(a: &AnalyzeArgs, sys: &walkjump::systems::LjCluster) -> anyhow::Result<ser
     };
     let (hs, es) = stats(&traj);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    println!("{}: {} frames, mean energy {:.3}", a.traj.display(), traj.frames.len(), mean(&es));
-    let mut report = json!({"trajectory": a.traj, "frames": traj.frames.len(), "mean_energy": mean(&es)});
+    println!(
+        "{}: {} frames, mean energy {:.3}",
+        a.traj.display(),
+        traj.frames.len(),
+        mean(&es)
+    );
+    let mut report =
+        json!({"trajectory": a.traj, "frames": traj.frames.len(), "mean_energy": mean(&es)});
     let mut series = vec![("samples".to_string(), density_points(&hs))];
     let mut energy_series = vec![];
     if let Some(r) = &a.reference {
@@ -291,16 +338,26 @@ fn lj(a: &AnalyzeArgs, sys: &walkjump::systems::LjCluster) -> anyhow::Result<ser
         let t = tvd(&hs.counts, &hr.counts);
         let m = mae(&hs.counts, &hr.counts, hs.range.width());
         let lo = es.iter().chain(&er).cloned().fold(f64::INFINITY, f64::min);
-        let hi = es.iter().chain(&er).cloned().fold(f64::NEG_INFINITY, f64::max);
+        let hi = es
+            .iter()
+            .chain(&er)
+            .cloned()
+            .fold(f64::NEG_INFINITY, f64::max);
         let erange = Range::new(lo, hi.max(lo + 1e-6), 50);
         let (mut ehs, mut ehr) = (Hist1d::new(erange), Hist1d::new(erange));
         es.iter().for_each(|v| ehs.add(*v));
         er.iter().for_each(|v| ehr.add(*v));
         let et = tvd(&ehs.counts, &ehr.counts);
-        println!("reference {}: {} frames, mean energy {:.3}", r.display(), rt.frames.len(), mean(&er));
+        println!(
+            "reference {}: {} frames, mean energy {:.3}",
+            r.display(),
+            rt.frames.len(),
+            mean(&er)
+        );
         println!("  h(r) TVD {t:.4}  MAE {m:.4}  (bins 0.02)");
         println!("  energy histogram TVD {et:.4} (50 bins)");
-        report["reference"] = json!({"path": r, "frames": rt.frames.len(), "mean_energy": mean(&er)});
+        report["reference"] =
+            json!({"path": r, "frames": rt.frames.len(), "mean_energy": mean(&er)});
         report["h_r_tvd"] = json!(t);
         report["h_r_mae"] = json!(m);
         report["energy_tvd"] = json!(et);
@@ -309,9 +366,21 @@ fn lj(a: &AnalyzeArgs, sys: &walkjump::systems::LjCluster) -> anyhow::Result<ser
         energy_series.push(("reference".to_string(), density_points(&ehr)));
     }
     if let Some(dir) = plot_dir(a)? {
-        plots::lines(&dir.join("h_r.png"), &format!("h(r), {}", sys.name()), "r", "density", &series)?;
+        plots::lines(
+            &dir.join("h_r.png"),
+            &format!("h(r), {}", sys.name()),
+            "r",
+            "density",
+            &series,
+        )?;
         if !energy_series.is_empty() {
-            plots::lines(&dir.join("energy.png"), "energy", "U (k_BT)", "density", &energy_series)?;
+            plots::lines(
+                &dir.join("energy.png"),
+                "energy",
+                "U (k_BT)",
+                "density",
+                &energy_series,
+            )?;
         }
         println!("plots written to {}", dir.display());
     }
@@ -337,7 +406,11 @@ fn planar(a: &AnalyzeArgs, sys: &dyn Planar) -> anyhow::Result<serde_json::Value
         h.add(f[0], f[1]);
     }
     let t = tvd(&h.counts, &exact.p_x.counts);
-    println!("{}: {} frames; TVD to exact p_X {t:.4} (40x40 bins)", a.traj.display(), traj.frames.len());
+    println!(
+        "{}: {} frames; TVD to exact p_X {t:.4} (40x40 bins)",
+        a.traj.display(),
+        traj.frames.len()
+    );
     let mut report = json!({"trajectory": a.traj, "frames": traj.frames.len(), "tvd_exact_p_x": t});
     if let Some(r) = &a.reference {
         let (rt, _) = load(r, 1, None)?;
@@ -351,8 +424,20 @@ fn planar(a: &AnalyzeArgs, sys: &dyn Planar) -> anyhow::Result<serde_json::Value
         plots::heatmaps(
             &dir.join("density.png"),
             &[
-                Heatmap { title: format!("samples (n={})", traj.frames.len()), hist: &h, xlabel: "x", ylabel: "y", free_energy: true },
-                Heatmap { title: "exact p_X".into(), hist: &exact.p_x, xlabel: "x", ylabel: "y", free_energy: true },
+                Heatmap {
+                    title: format!("samples (n={})", traj.frames.len()),
+                    hist: &h,
+                    xlabel: "x",
+                    ylabel: "y",
+                    free_energy: true,
+                },
+                Heatmap {
+                    title: "exact p_X".into(),
+                    hist: &exact.p_x,
+                    xlabel: "x",
+                    ylabel: "y",
+                    free_energy: true,
+                },
             ],
         )?;
         println!("plots written to {}", dir.display());

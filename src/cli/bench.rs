@@ -22,7 +22,11 @@ pub struct BenchArgs {
 }
 
 /// Run `f` in rounds until `secs` have passed; returns units per second.
-fn rate(secs: f64, units_per_call: f64, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+fn rate(
+    secs: f64,
+    units_per_call: f64,
+    mut f: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<f64> {
     let t0 = Instant::now();
     let mut n = 0.0;
     while t0.elapsed().as_secs_f64() < secs {
@@ -39,15 +43,27 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         ("gmm", DenoiserChoice::Exact, 0.2),
         ("muller-brown", DenoiserChoice::Exact, 0.05),
     ];
-    println!("walk-jump steps/s are chain-steps (one denoiser evaluation per chain each); one core each");
-    println!("{:<14} {:>14} {:>18} {:>10}", "system", "MD steps/s", "walk-jump steps/s", "WJ / MD");
+    println!(
+        "walk-jump steps/s are chain-steps (one denoiser evaluation per chain each); one core each"
+    );
+    println!(
+        "{:<14} {:>14} {:>18} {:>10}",
+        "system", "MD steps/s", "walk-jump steps/s", "WJ / MD"
+    );
     let mut rows = vec![];
     for (name, choice, sigma) in cases {
         let any = systems::by_name(name)?;
         let sys = any.as_system();
         let mut rng = seeded(7);
         let dt = if sys.dim() == 2 { 0.002 } else { 0.005 };
-        let mut md = Langevin::new(sys, LangevinParams { dt, ..Default::default() }, sys.initial(&mut rng))?;
+        let mut md = Langevin::new(
+            sys,
+            LangevinParams {
+                dt,
+                ..Default::default()
+            },
+            sys.initial(&mut rng),
+        )?;
         let md_rate = rate(a.seconds, 100.0, || {
             for _ in 0..100 {
                 md.step(&mut rng)?;
@@ -61,7 +77,13 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             wj.step()?;
             Ok(())
         })?;
-        println!("{:<14} {:>14.0} {:>18.0} {:>10.4}", name, md_rate, wj_rate, wj_rate / md_rate);
+        println!(
+            "{:<14} {:>14.0} {:>18.0} {:>10.4}",
+            name,
+            md_rate,
+            wj_rate,
+            wj_rate / md_rate
+        );
         rows.push(serde_json::json!({"system": name, "denoiser": wj.denoiser_name(), "sigma": sigma,
             "md_steps_per_s": md_rate, "walkjump_steps_per_s": wj_rate, "ratio": wj_rate / md_rate, "chains": a.chains}));
     }

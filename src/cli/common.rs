@@ -18,7 +18,11 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
 }
 
 /// Starting configurations drawn from an equilibrated MD run, `every` steps apart.
-pub fn md_starts(system: &dyn System, count: usize, rng: &mut WjRng) -> anyhow::Result<Vec<Vec<f64>>> {
+pub fn md_starts(
+    system: &dyn System,
+    count: usize,
+    rng: &mut WjRng,
+) -> anyhow::Result<Vec<Vec<f64>>> {
     let params = LangevinParams {
         dt: if system.dim() == 2 { 0.002 } else { 0.005 },
         ..Default::default()

@@ -38,17 +38,27 @@ pub fn run(a: ExactArgs) -> anyhow::Result<()> {
     let AnySystem::Planar(sys) = systems::by_name(&a.system)? else {
         anyhow::bail!("`exact` needs a planar system (double-well, muller-brown, gmm); LJ has no exact denoiser");
     };
-    if a.sigmas.is_empty() || a.sigmas.iter().any(|s| !(*s > 0.0)) {
+    if a.sigmas.is_empty() || a.sigmas.iter().any(|s| s.is_nan() || *s <= 0.0) {
         anyhow::bail!("--sigmas must be positive numbers");
     }
     println!(
         "{}: {} chains x {} steps, {}x{} bins, gamma {}, dt = sigma",
-        sys.name(), a.chains, a.steps, a.bins, a.bins, a.gamma
+        sys.name(),
+        a.chains,
+        a.steps,
+        a.bins,
+        a.bins,
+        a.gamma
     );
     println!("  sigma   TVD(y, p_Y)  TVD(mean x̂, law of x̂(Y))  TVD(mean x̂, p_X)  TVD(draw x, p_X)  TVD(iid, p_X)");
     let mut rows = vec![];
     for &sigma in &a.sigmas {
-        let den = build_denoiser(&a.system, DenoiserChoice::Exact, sigma, InnerChainParams::default())?;
+        let den = build_denoiser(
+            &a.system,
+            DenoiserChoice::Exact,
+            sigma,
+            InnerChainParams::default(),
+        )?;
         let params = WalkParams {
             gamma: a.gamma,
             ..WalkParams::defaults(sigma)
@@ -56,12 +66,22 @@ pub fn run(a: ExactArgs) -> anyhow::Result<()> {
         let (r, h) = toy::run(sys.as_ref(), den, params, a.chains, a.steps, a.bins, a.seed)?;
         println!(
             "  {:<6.3}  {:>11.4}  {:>25.4}  {:>16.4}  {:>16.4}  {:>13.4}",
-            sigma, r.tvd_walk_vs_p_y, r.tvd_mean_jump_vs_exact_law, r.tvd_mean_jump_vs_p_x,
-            r.tvd_sample_jump_vs_p_x, r.tvd_iid_vs_p_x
+            sigma,
+            r.tvd_walk_vs_p_y,
+            r.tvd_mean_jump_vs_exact_law,
+            r.tvd_mean_jump_vs_p_x,
+            r.tvd_sample_jump_vs_p_x,
+            r.tvd_iid_vs_p_x
         );
         if let Some(dir) = &a.plots {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let panel = |title: &str, hist| Heatmap { title: title.into(), hist, xlabel: "x", ylabel: "y", free_energy: false };
+            let panel = |title: &str, hist| Heatmap {
+                title: title.into(),
+                hist,
+                xlabel: "x",
+                ylabel: "y",
+                free_energy: false,
+            };
             plots::heatmaps(
                 &dir.join(format!("{}_sigma{sigma}.png", sys.name())),
                 &[
@@ -74,7 +94,8 @@ pub fn run(a: ExactArgs) -> anyhow::Result<()> {
         rows.push(r);
     }
     if let Some(j) = &a.json {
-        std::fs::write(j, serde_json::to_string_pretty(&rows)?).with_context(|| format!("writing {}", j.display()))?;
+        std::fs::write(j, serde_json::to_string_pretty(&rows)?)
+            .with_context(|| format!("writing {}", j.display()))?;
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ pub fn run(a: MdArgs) -> anyhow::Result<()> {
     let pb = progress(a.equilibrate + a.steps, "md");
     for s in 0..a.equilibrate + a.steps {
         md.step(&mut rng).with_context(|| format!("at step {s}"))?;
-        if s >= a.equilibrate && (s - a.equilibrate + 1) % a.save_every == 0 {
+        if s >= a.equilibrate && (s - a.equilibrate + 1).is_multiple_of(a.save_every) {
             w.write_frame(&sys.to_positions(&md.x))?;
         }
         if s % 1000 == 0 {
@@ -73,6 +73,10 @@ pub fn run(a: MdArgs) -> anyhow::Result<()> {
         wall_seconds: t0.elapsed().as_secs_f64(),
     }
     .save(&a.out)?;
-    println!("wrote {frames} frames of {} to {}", sys.name(), a.out.display());
+    println!(
+        "wrote {frames} frames of {} to {}",
+        sys.name(),
+        a.out.display()
+    );
     Ok(())
 }

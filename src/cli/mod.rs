@@ -10,7 +10,11 @@ mod sample;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "walkjump", version, about = "Walk-jump sampling of molecular conformations (JAMUN)")]
+#[command(
+    name = "walkjump",
+    version,
+    about = "Walk-jump sampling of molecular conformations (JAMUN)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

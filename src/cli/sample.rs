@@ -86,9 +86,9 @@ pub fn build_denoiser(
 ) -> anyhow::Result<Box<dyn Denoiser>> {
     let any = systems::by_name(system)?;
     Ok(match (choice, any) {
-        (DenoiserChoice::Exact, AnySystem::Lj(_)) => anyhow::bail!(
-            "no exact denoiser exists for LJ clusters; use --denoiser energy"
-        ),
+        (DenoiserChoice::Exact, AnySystem::Lj(_)) => {
+            anyhow::bail!("no exact denoiser exists for LJ clusters; use --denoiser energy")
+        }
         (DenoiserChoice::Exact, AnySystem::Planar(p)) => {
             if p.name() == "gmm" {
                 Box::new(GmmDenoiser::new(GaussianMixture2d::default_mixture()))
@@ -96,10 +96,9 @@ pub fn build_denoiser(
                 Box::new(GridDenoiser::new(p, sigma))
             }
         }
-        (DenoiserChoice::Energy, AnySystem::Lj(l)) => Box::new(EnergyDenoiser::new(
-            Arc::new(LjCluster::new(l.n)),
-            inner,
-        )),
+        (DenoiserChoice::Energy, AnySystem::Lj(l)) => {
+            Box::new(EnergyDenoiser::new(Arc::new(LjCluster::new(l.n)), inner))
+        }
         (DenoiserChoice::Energy, AnySystem::Planar(_)) => {
             let sys: Arc<dyn System> = match systems::by_name(system)? {
                 AnySystem::Planar(p) => Arc::from(p as Box<dyn System>),
@@ -169,7 +168,10 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
     for s in 0..total {
         let rep = wj.step()?;
         if !rep.restarted.is_empty() {
-            pb.println(format!("step {s}: chains {:?} diverged and were restarted", rep.restarted));
+            pb.println(format!(
+                "step {s}: chains {:?} diverged and were restarted",
+                rep.restarted
+            ));
         }
         if s >= a.burn_in && rep.jumped {
             for c in 0..wj.chains() {

@@ -63,7 +63,14 @@ impl EnergyDenoiser {
 
     /// Run the inner chain of walker `c`, writing its posterior-mean estimate to `mean`;
     /// the chain's last state stays in `self.x[c]` as a posterior draw.
-    fn inner(&mut self, c: usize, y: &[f64], sigma: f64, rng: &mut WjRng, mean: &mut [f64]) -> Result<()> {
+    fn inner(
+        &mut self,
+        c: usize,
+        y: &[f64],
+        sigma: f64,
+        rng: &mut WjRng,
+        mean: &mut [f64],
+    ) -> Result<()> {
         let d = y.len();
         let p = self.params;
         let dt = (p.dt_over_sigma * sigma).min(p.max_dt);

@@ -57,8 +57,8 @@ impl DensityGrid {
 
     fn window(&self, c: f64, origin: f64, n: usize, sigma: f64) -> (usize, usize) {
         let lo = ((c - CUTOFF * sigma - origin) / self.h).floor().max(0.0) as usize;
-        let hi = (((c + CUTOFF * sigma - origin) / self.h).ceil() as isize + 1)
-            .clamp(0, n as isize) as usize;
+        let hi = (((c + CUTOFF * sigma - origin) / self.h).ceil() as isize + 1).clamp(0, n as isize)
+            as usize;
         (lo.min(n), hi)
     }
 
@@ -102,7 +102,11 @@ impl DensityGrid {
             let bj: Vec<f64> = (ja..jb)
                 .map(|j| (-(self.y(j) - y[1]).powi(2) * inv).exp())
                 .collect();
-            let byj: Vec<f64> = bj.iter().enumerate().map(|(l, b)| b * self.y(ja + l)).collect();
+            let byj: Vec<f64> = bj
+                .iter()
+                .enumerate()
+                .map(|(l, b)| b * self.y(ja + l))
+                .collect();
             let (mut s, mut sx, mut sy) = (0.0, 0.0, 0.0);
             for i in ia..ib {
                 let a = (-(self.x(i) - y[0]).powi(2) * inv).exp();
@@ -135,7 +139,10 @@ impl DensityGrid {
             u -= w;
         }
         let jit = |rng: &mut WjRng| (rng.random::<f64>() - 0.5) * self.h;
-        [self.x(k / self.ny) + jit(rng), self.y(k % self.ny) + jit(rng)]
+        [
+            self.x(k / self.ny) + jit(rng),
+            self.y(k % self.ny) + jit(rng),
+        ]
     }
 
     /// Full-grid posterior mean in log space, for y far outside the density.
@@ -147,7 +154,8 @@ impl DensityGrid {
             for j in 0..self.ny {
                 let w = self.w[i * self.ny + j];
                 if w > 0.0 {
-                    let l = w.ln() - ((self.x(i) - y[0]).powi(2) + (self.y(j) - y[1]).powi(2)) * inv;
+                    let l =
+                        w.ln() - ((self.x(i) - y[0]).powi(2) + (self.y(j) - y[1]).powi(2)) * inv;
                     lw[i * self.ny + j] = l;
                     best = best.max(l);
                 }

@@ -83,8 +83,9 @@ impl DcdWriter {
         })();
         res.map_err(|e| Error::write(&self.path, e))?;
         self.frames += 1;
-        if self.frames % FLUSH_EVERY == 0 {
-            self.patch_count().map_err(|e| Error::write(&self.path, e))?;
+        if self.frames.is_multiple_of(FLUSH_EVERY) {
+            self.patch_count()
+                .map_err(|e| Error::write(&self.path, e))?;
         }
         Ok(())
     }

@@ -36,9 +36,11 @@ impl RunInfo {
             return Ok(None);
         }
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-        serde_json::from_str(&text).map(Some).map_err(|e| Error::Parse {
-            path: p,
-            detail: e.to_string(),
-        })
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| Error::Parse {
+                path: p,
+                detail: e.to_string(),
+            })
     }
 }

@@ -48,12 +48,17 @@ pub(crate) fn read_pdbtbx(path: &Path) -> Result<pdbtbx::PDB> {
         detail: "path is not valid UTF-8".into(),
     })?;
     let mut opts = pdbtbx::ReadOptions::new();
-    opts.set_level(pdbtbx::StrictnessLevel::Loose)
-        .set_format(match format {
-            StructureFormat::Pdb => pdbtbx::Format::Pdb,
-            StructureFormat::Mmcif => pdbtbx::Format::Mmcif,
-        });
-    match opts.read(path_str) {
+    opts.set_level(pdbtbx::StrictnessLevel::Loose);
+    let result = match format {
+        StructureFormat::Pdb => {
+            let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let text = normalize_legacy_pdb(&String::from_utf8_lossy(&text));
+            opts.set_format(pdbtbx::Format::Pdb)
+                .read_raw(std::io::BufReader::new(text.as_bytes()))
+        }
+        StructureFormat::Mmcif => opts.set_format(pdbtbx::Format::Mmcif).read(path_str),
+    };
+    match result {
         Ok((pdb, _warnings)) => {
             if pdb.model_count() == 0 || pdb.atom_count() == 0 {
                 return Err(Error::Parse {
@@ -81,6 +86,39 @@ pub(crate) fn read_pdbtbx(path: &Path) -> Result<pdbtbx::PDB> {
             })
         }
     }
+}
+
+/// Make legacy PDB text (as LEaP and many tools write it) acceptable to pdbtbx:
+/// coordinate records cut after z get the default occupancy and B-factor, and
+/// free-text REMARK lines without a remark number are dropped.
+pub(crate) fn normalize_legacy_pdb(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.starts_with("REMARK") {
+            let number = line.get(6..10).unwrap_or("").trim();
+            if number.is_empty() || number.parse::<u32>().is_err() {
+                continue;
+            }
+        }
+        if (line.starts_with("ATOM") || line.starts_with("HETATM")) && line.len() >= 54 {
+            let mut l: String = line.to_string();
+            while l.len() < 80 {
+                l.push(' ');
+            }
+            if l[54..60].trim().is_empty() {
+                l.replace_range(54..60, "  1.00");
+            }
+            if l[60..66].trim().is_empty() {
+                l.replace_range(60..66, "  0.00");
+            }
+            out.push_str(&l);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Positions of one pdbtbx model, in file order, first alternate location only.

@@ -60,6 +60,42 @@ fn dist(p: &[f64], i: usize, j: usize) -> f64 {
     (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
 }
 
+/// The heavy atom a hydrogen belongs to, read from its PDB name: "HB2" → CB, "1HH3" or
+/// "HH31" → CH3, "HE21" → NE2, "HH" → OH, "H"/"H1" → N. Names carry this in every common
+/// convention, and unlike distances it survives noisy coordinates.
+fn hydrogen_parent_by_name(
+    name: &str,
+    by_name: &HashMap<&str, usize>,
+    residue: &str,
+) -> Option<usize> {
+    let stem = name.trim_start_matches(|c: char| c.is_ascii_digit());
+    let rest = stem.strip_prefix('H')?;
+    let suffix = rest.trim_end_matches(|c: char| c.is_ascii_digit());
+    if suffix.is_empty() || suffix == "N" {
+        // Amide hydrogens of amino acids; in caps, digit-only names are methyl hydrogens.
+        return match templates::residue_kind(residue) {
+            ResidueKind::Ace => by_name.get("CH3").copied(),
+            ResidueKind::Nme if !rest.is_empty() && rest != "N" => {
+                by_name.get("CH3").or_else(|| by_name.get("C")).copied()
+            }
+            _ => by_name.get("N").copied(),
+        };
+    }
+    // Try the suffix with trailing digits removed one at a time: "E21" → "E21", "E2", "E".
+    let mut cand = rest;
+    loop {
+        for elem in ["C", "N", "O", "S"] {
+            if let Some(&p) = by_name.get(format!("{elem}{cand}").as_str()) {
+                return Some(p);
+            }
+        }
+        match cand.char_indices().last() {
+            Some((i, c)) if c.is_ascii_digit() => cand = &cand[..i],
+            _ => return None,
+        }
+    }
+}
+
 /// Two atoms are bonded by covalent radii if closer than the sum of radii plus this slack (Å).
 const COVALENT_SLACK: f64 = 0.45;
 
@@ -115,19 +151,22 @@ impl Topology {
                             bonds.push((i.min(j), i.max(j)));
                         }
                     }
-                    // Hydrogens go to the nearest heavy atom of the residue.
                     for &h in &res.atoms {
                         if self.atoms[h].element != Element::H {
                             continue;
                         }
-                        let parent = res
-                            .atoms
-                            .iter()
-                            .copied()
-                            .filter(|&a| self.atoms[a].element != Element::H)
-                            .min_by(|&a, &b| {
-                                dist(positions, h, a).total_cmp(&dist(positions, h, b))
-                            });
+                        let parent =
+                            hydrogen_parent_by_name(&self.atoms[h].name, &by_name, &res.name)
+                                .or_else(|| {
+                                    // Names that follow no convention: nearest heavy atom.
+                                    res.atoms
+                                        .iter()
+                                        .copied()
+                                        .filter(|&a| self.atoms[a].element != Element::H)
+                                        .min_by(|&a, &b| {
+                                            dist(positions, h, a).total_cmp(&dist(positions, h, b))
+                                        })
+                                });
                         if let Some(p) = parent {
                             bonds.push((h.min(p), h.max(p)));
                         }

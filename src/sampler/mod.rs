@@ -61,7 +61,9 @@ impl WalkJump {
                 denoiser.name()
             )));
         }
-        let starts: Vec<Vec<f64>> = (0..chains).map(|c| starts[c % starts.len()].clone()).collect();
+        let starts: Vec<Vec<f64>> = (0..chains)
+            .map(|c| starts[c % starts.len()].clone())
+            .collect();
         let mut wj = WalkJump {
             params,
             denoiser,
@@ -132,8 +134,13 @@ impl WalkJump {
     fn evaluate(&mut self) -> Result<()> {
         let want_sample = self.params.jump == JumpKind::Sample;
         let sample = want_sample.then_some(&mut self.xsample[..]);
-        self.denoiser
-            .denoise(&self.y, self.params.sigma, &mut self.rng, &mut self.xhat, sample)
+        self.denoiser.denoise(
+            &self.y,
+            self.params.sigma,
+            &mut self.rng,
+            &mut self.xhat,
+            sample,
+        )
     }
 
     /// Score (x̂ − y)/σ² of chain c, clipped to the configured norm.
@@ -203,7 +210,7 @@ impl WalkJump {
         let restarted = self.restart_diverged()?;
         Ok(StepReport {
             restarted,
-            jumped: self.steps % self.params.jump_every as u64 == 0,
+            jumped: self.steps.is_multiple_of(self.params.jump_every as u64),
         })
     }
 

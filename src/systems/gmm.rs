@@ -1,7 +1,7 @@
 //! A 2-D Gaussian mixture: the one density whose smoothed version and ideal
 //! denoiser are both closed-form.
 
-use super::{planar_from_positions, planar_to_positions, planar_topology, Planar, System};
+use super::{planar_to_positions, planar_topology, Planar, System};
 use crate::molecule::Topology;
 use crate::rng::{normal, WjRng};
 use std::f64::consts::PI;
@@ -132,9 +132,6 @@ impl System for GaussianMixture2d {
     }
     fn to_positions(&self, x: &[f64]) -> Vec<f64> {
         planar_to_positions(x)
-    }
-    fn from_positions(&self, p: &[f64]) -> Vec<f64> {
-        planar_from_positions(p)
     }
 }
 

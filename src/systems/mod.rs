@@ -28,10 +28,6 @@ pub trait System: Send + Sync {
     fn to_positions(&self, x: &[f64]) -> Vec<f64> {
         x.to_vec()
     }
-    /// Inverse of [`System::to_positions`].
-    fn from_positions(&self, p: &[f64]) -> Vec<f64> {
-        p.to_vec()
-    }
 }
 
 /// A planar system: one point in 2-D.
@@ -52,10 +48,6 @@ pub(crate) fn planar_topology() -> Topology {
 
 pub(crate) fn planar_to_positions(x: &[f64]) -> Vec<f64> {
     x.chunks(2).flat_map(|c| [c[0], c[1], 0.0]).collect()
-}
-
-pub(crate) fn planar_from_positions(p: &[f64]) -> Vec<f64> {
-    p.chunks(3).flat_map(|c| [c[0], c[1]]).collect()
 }
 
 /// Names accepted on the command line.

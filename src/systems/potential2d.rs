@@ -1,6 +1,6 @@
 //! Planar potentials: the DynamicsDiffusion double well and a scaled Müller–Brown surface.
 
-use super::{planar_from_positions, planar_to_positions, planar_topology, Planar, System};
+use super::{planar_to_positions, planar_topology, Planar, System};
 use crate::molecule::Topology;
 use crate::rng::WjRng;
 
@@ -33,9 +33,6 @@ impl System for DoubleWell {
     }
     fn to_positions(&self, x: &[f64]) -> Vec<f64> {
         planar_to_positions(x)
-    }
-    fn from_positions(&self, p: &[f64]) -> Vec<f64> {
-        planar_from_positions(p)
     }
 }
 
@@ -99,9 +96,6 @@ impl System for MullerBrown {
     }
     fn to_positions(&self, x: &[f64]) -> Vec<f64> {
         planar_to_positions(x)
-    }
-    fn from_positions(&self, p: &[f64]) -> Vec<f64> {
-        planar_from_positions(p)
     }
 }
 
