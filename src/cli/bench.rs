@@ -46,9 +46,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     println!(
         "walk-jump steps/s are chain-steps (one denoiser evaluation per chain each); one core each"
     );
+    println!("'time ratio' weighs each step by its length: walk Δt = σ against MD dt");
     println!(
-        "{:<14} {:>14} {:>18} {:>10}",
-        "system", "MD steps/s", "walk-jump steps/s", "WJ / MD"
+        "{:<14} {:>12} {:>7} {:>18} {:>6} {:>10} {:>11}",
+        "system", "MD steps/s", "MD dt", "walk-jump steps/s", "Δt", "WJ / MD", "time ratio"
     );
     let mut rows = vec![];
     for (name, choice, sigma) in cases {
@@ -72,20 +73,29 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         })?;
         let den = build_denoiser(name, choice, sigma, InnerChainParams::default())?;
         let starts = md_starts(sys, a.chains, &mut rng)?;
-        let mut wj = WalkJump::new(WalkParams::defaults(sigma), den, starts, a.chains, 7)?;
+        let params = WalkParams {
+            clip: Some(WalkParams::auto_clip(sys.dim(), sigma)),
+            ..WalkParams::defaults(sigma)
+        };
+        let mut wj = WalkJump::new(params, den, starts, a.chains, 7)?;
         let wj_rate = rate(a.seconds, a.chains as f64, || {
             wj.step()?;
             Ok(())
         })?;
+        let time_ratio = wj_rate * sigma / (md_rate * dt);
         println!(
-            "{:<14} {:>14.0} {:>18.0} {:>10.4}",
+            "{:<14} {:>12.0} {:>7} {:>18.0} {:>6} {:>10.4} {:>11.4}",
             name,
             md_rate,
+            dt,
             wj_rate,
-            wj_rate / md_rate
+            sigma,
+            wj_rate / md_rate,
+            time_ratio
         );
         rows.push(serde_json::json!({"system": name, "denoiser": wj.denoiser_name(), "sigma": sigma,
-            "md_steps_per_s": md_rate, "walkjump_steps_per_s": wj_rate, "ratio": wj_rate / md_rate, "chains": a.chains}));
+            "md_steps_per_s": md_rate, "md_dt": dt, "walkjump_steps_per_s": wj_rate, "walk_dt": sigma,
+            "ratio": wj_rate / md_rate, "time_ratio": time_ratio, "chains": a.chains}));
     }
     if let Some(j) = &a.json {
         std::fs::write(j, serde_json::to_string_pretty(&rows)?)?;
