@@ -4,9 +4,11 @@
 pub mod analysis;
 pub mod denoiser;
 pub mod error;
+pub mod geometry;
 pub mod io;
 pub mod md;
 pub mod molecule;
+pub mod nn;
 pub mod plots;
 pub mod rng;
 pub mod sampler;

@@ -31,6 +31,9 @@ pub struct MdArgs {
     pub equilibrate: u64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Also write the forces (÷ k_BT) of every saved frame, for PSM training.
+    #[arg(long)]
+    pub forces_out: Option<PathBuf>,
 }
 
 pub fn run(a: MdArgs) -> anyhow::Result<()> {
@@ -48,12 +51,23 @@ pub fn run(a: MdArgs) -> anyhow::Result<()> {
     };
     let mut md = Langevin::new(sys, params, sys.initial(&mut rng))?;
     let mut w = TrajectoryWriter::create(&a.out, &sys.topology())?;
+    let mut wf = match &a.forces_out {
+        Some(p) => {
+            ensure_parent(p)?;
+            Some(TrajectoryWriter::create(p, &sys.topology())?)
+        }
+        None => None,
+    };
     let t0 = std::time::Instant::now();
     let pb = progress(a.equilibrate + a.steps, "md");
     for s in 0..a.equilibrate + a.steps {
         md.step(&mut rng).with_context(|| format!("at step {s}"))?;
         if s >= a.equilibrate && (s - a.equilibrate + 1).is_multiple_of(a.save_every) {
             w.write_frame(&sys.to_positions(&md.x))?;
+            if let Some(wf) = wf.as_mut() {
+                // k_BT = 1 here, so the forces are already F/k_BT.
+                wf.write_frame(&sys.to_positions(&md.force))?;
+            }
         }
         if s % 1000 == 0 {
             pb.set_position(s);
@@ -61,6 +75,9 @@ pub fn run(a: MdArgs) -> anyhow::Result<()> {
     }
     pb.finish();
     w.finish()?;
+    if let Some(wf) = wf {
+        wf.finish()?;
+    }
     let frames = (a.steps / a.save_every) as usize;
     RunInfo {
         command: "md".into(),

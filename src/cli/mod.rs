@@ -6,6 +6,7 @@ mod common;
 mod exact;
 mod md;
 mod sample;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +31,8 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Walk-jump speed as a ratio against Rust MD in the same run.
     Bench(bench::BenchArgs),
+    /// Train a learned denoiser (DSM, PSM or both) at fixed σ.
+    Train(train::TrainArgs),
     /// Planar systems, where everything is exact: TVDs of walk and jumps for several σ.
     Exact(exact::ExactArgs),
 }
@@ -41,5 +44,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Analyze(a) => analyze::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Exact(a) => exact::run(a),
+        Command::Train(a) => train::run(a),
     }
 }

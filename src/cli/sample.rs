@@ -1,4 +1,5 @@
 use super::common::{ensure_parent, md_starts, progress};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -6,6 +7,8 @@ use walkjump::denoiser::energy::InnerChainParams;
 use walkjump::denoiser::{Denoiser, EnergyDenoiser, GmmDenoiser, GridDenoiser};
 use walkjump::io::run_info::RunInfo;
 use walkjump::io::TrajectoryWriter;
+use walkjump::molecule::{load_structure, LoadOptions};
+use walkjump::nn::{load_denoiser, BackendKind};
 use walkjump::rng::seeded;
 use walkjump::sampler::{JumpKind, Splitting, WalkJump, WalkParams};
 use walkjump::systems::{self, AnySystem, GaussianMixture2d, LjCluster, System};
@@ -16,6 +19,8 @@ pub enum DenoiserChoice {
     Exact,
     /// Short inner Langevin chain on U(x) + |x − y|²/2σ².
     Energy,
+    /// A trained network (--model).
+    Learned,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -33,8 +38,18 @@ pub enum SplitChoice {
 #[derive(Args, Debug)]
 pub struct SampleArgs {
     /// lj13, lj55, double-well, muller-brown or gmm
+    /// A built-in system (lj13, lj55, double-well, muller-brown, gmm) ...
+    #[arg(long, conflicts_with = "pdb", required_unless_present = "pdb")]
+    pub system: Option<String>,
+    /// ... or a molecule (PDB/mmCIF); sampled with a learned model (--model).
     #[arg(long)]
-    pub system: String,
+    pub pdb: Option<PathBuf>,
+    /// A trained model file (.wjm), for --denoiser learned.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Where the learned denoiser runs: wgpu (falls back to ndarray if no adapter) or ndarray.
+    #[arg(long, default_value = "wgpu")]
+    pub backend: String,
     /// Default: exact for planar systems, energy for LJ clusters.
     #[arg(long, value_enum)]
     pub denoiser: Option<DenoiserChoice>,
@@ -99,6 +114,9 @@ pub fn build_denoiser(
         (DenoiserChoice::Energy, AnySystem::Lj(l)) => {
             Box::new(EnergyDenoiser::new(Arc::new(LjCluster::new(l.n)), inner))
         }
+        (DenoiserChoice::Learned, _) => {
+            anyhow::bail!("the learned denoiser needs --model")
+        }
         (DenoiserChoice::Energy, AnySystem::Planar(_)) => {
             let sys: Arc<dyn System> = match systems::by_name(system)? {
                 AnySystem::Planar(p) => Arc::from(p as Box<dyn System>),
@@ -109,12 +127,35 @@ pub fn build_denoiser(
     })
 }
 
+/// Load a learned model for `topology`, on wgpu when asked and available.
+pub fn learned_denoiser(
+    model: &std::path::Path,
+    backend: &str,
+    topology: &walkjump::molecule::Topology,
+) -> anyhow::Result<Box<dyn Denoiser>> {
+    let mut kind: BackendKind = backend.parse()?;
+    if kind == BackendKind::Wgpu {
+        if let Err(e) = walkjump::nn::wgpu_available() {
+            tracing::warn!("wgpu is not available ({e}); running the network on ndarray");
+            kind = BackendKind::Ndarray;
+        }
+    }
+    load_denoiser(kind, model, topology)
+        .with_context(|| format!("loading model {}", model.display()))
+}
+
 pub fn run(a: SampleArgs) -> anyhow::Result<()> {
-    let any = systems::by_name(&a.system)?;
+    if a.pdb.is_some() {
+        return run_molecule(a);
+    }
+    let system = a.system.clone().expect("clap requires --system or --pdb");
+    let any = systems::by_name(&system)?;
     let is_lj = matches!(any, AnySystem::Lj(_));
     let sys = any.as_system();
     let sigma = a.sigma.unwrap_or(if is_lj { 0.05 } else { 0.2 });
-    let choice = a.denoiser.unwrap_or(if is_lj {
+    let choice = a.denoiser.unwrap_or(if a.model.is_some() {
+        DenoiserChoice::Learned
+    } else if is_lj {
         DenoiserChoice::Energy
     } else {
         DenoiserChoice::Exact
@@ -144,21 +185,111 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
         average: a.inner_steps.max(1),
         ..Default::default()
     };
-    let denoiser = build_denoiser(&a.system, choice, sigma, inner)?;
+    let denoiser = match (&a.model, choice) {
+        (Some(m), DenoiserChoice::Learned) => learned_denoiser(m, &a.backend, &sys.topology())?,
+        (Some(_), _) => anyhow::bail!("--model goes with --denoiser learned"),
+        _ => build_denoiser(&system, choice, sigma, inner)?,
+    };
     let mut rng = seeded(a.seed ^ 0x5eed);
     let starts = md_starts(sys, a.chains.max(1), &mut rng)?;
-    let mut wj = WalkJump::new(params, denoiser, starts, a.chains, a.seed)?;
+    let wj = WalkJump::new(params, denoiser, starts, a.chains, a.seed)?;
+    let inner_json = if matches!(choice, DenoiserChoice::Energy) {
+        serde_json::to_value(inner)?
+    } else {
+        serde_json::Value::Null
+    };
+    record(
+        &a,
+        wj,
+        &sys.topology(),
+        &|x| sys.to_positions(x),
+        sys.name(),
+        inner_json,
+    )
+}
+
+/// Walk-jump on a molecule from a PDB with a learned model: every chain starts from
+/// the file's conformation.
+fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
+    let pdb = a.pdb.clone().expect("checked by caller");
+    let model = a
+        .model
+        .clone()
+        .context("sampling a molecule needs a learned model: --model FILE.wjm")?;
+    if matches!(
+        a.denoiser,
+        Some(DenoiserChoice::Exact | DenoiserChoice::Energy)
+    ) {
+        anyhow::bail!("molecules from a PDB are sampled with --denoiser learned");
+    }
+    let st = load_structure(&pdb, LoadOptions::default())?;
+    let denoiser = learned_denoiser(&model, &a.backend, &st.topology)?;
+    let sigma = a
+        .sigma
+        .or(denoiser.trained_sigma())
+        .expect("learned models know their σ");
+    let dim = denoiser.dim();
+    let params = WalkParams {
+        gamma: a.gamma,
+        dt: a.dt.unwrap_or(sigma),
+        mass: a.mass,
+        splitting: match a.splitting {
+            SplitChoice::Baoab => Splitting::Baoab,
+            SplitChoice::Aboba => Splitting::Aboba,
+        },
+        clip: match a.clip {
+            Some(c) if c <= 0.0 => None,
+            Some(c) => Some(c),
+            None => Some(WalkParams::auto_clip(dim, sigma)),
+        },
+        jump_every: a.jump_every,
+        jump: match a.jump {
+            JumpChoice::Mean => JumpKind::Mean,
+            JumpChoice::Sample => anyhow::bail!("a learned denoiser gives posterior means only"),
+        },
+        ..WalkParams::defaults(sigma)
+    };
+    let wj = WalkJump::new(
+        params,
+        denoiser,
+        vec![st.positions.clone()],
+        a.chains,
+        a.seed,
+    )?;
+    let name = pdb
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    record(
+        &a,
+        wj,
+        &st.topology,
+        &|x| x.to_vec(),
+        name,
+        serde_json::Value::Null,
+    )
+}
+
+/// Run the walk, stream jumps (and optionally y) to disk, write the run summary.
+fn record(
+    a: &SampleArgs,
+    mut wj: WalkJump,
+    topo: &walkjump::molecule::Topology,
+    to_positions: &dyn Fn(&[f64]) -> Vec<f64>,
+    system_name: String,
+    inner_json: serde_json::Value,
+) -> anyhow::Result<()> {
+    let params = wj.params;
     ensure_parent(&a.out)?;
-    let topo = sys.topology();
-    let mut wx = TrajectoryWriter::create(&a.out, &topo)?;
+    let mut wx = TrajectoryWriter::create(&a.out, topo)?;
     let mut wy = match &a.y_out {
         Some(p) => {
             ensure_parent(p)?;
-            Some(TrajectoryWriter::create(p, &topo)?)
+            Some(TrajectoryWriter::create(p, topo)?)
         }
         None => None,
     };
-    tracing::info!(system = %sys.name(), denoiser = %wj.denoiser_name(), sigma, dt = params.dt,
+    tracing::info!(system = %system_name, denoiser = %wj.denoiser_name(), sigma = params.sigma, dt = params.dt,
         gamma = params.gamma, chains = a.chains, "walk-jump sampling");
     let t0 = std::time::Instant::now();
     let total = a.burn_in + a.steps;
@@ -175,9 +306,9 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
         }
         if s >= a.burn_in && rep.jumped {
             for c in 0..wj.chains() {
-                wx.write_frame(&sys.to_positions(&wj.jumps()[c * d..(c + 1) * d]))?;
+                wx.write_frame(&to_positions(&wj.jumps()[c * d..(c + 1) * d]))?;
                 if let Some(w) = wy.as_mut() {
-                    w.write_frame(&sys.to_positions(&wj.y()[c * d..(c + 1) * d]))?;
+                    w.write_frame(&to_positions(&wj.y()[c * d..(c + 1) * d]))?;
                 }
             }
             frames += 1;
@@ -193,11 +324,11 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
     }
     let info = RunInfo {
         command: "sample".into(),
-        system: sys.name(),
+        system: system_name,
         chains: a.chains,
         frames_per_chain: frames,
         params: serde_json::json!({"walk": params, "denoiser": wj.denoiser_name(),
-            "inner_chain": if matches!(choice, DenoiserChoice::Energy) { serde_json::to_value(inner)? } else { serde_json::Value::Null },
+            "inner_chain": inner_json,
             "burn_in": a.burn_in, "steps": a.steps, "seed": a.seed}),
         diverged_restarts: wj.restarts,
         wall_seconds: t0.elapsed().as_secs_f64(),

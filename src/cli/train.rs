@@ -1,0 +1,201 @@
+use super::common::{ensure_parent, progress};
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use walkjump::io::read_trajectory;
+use walkjump::molecule::{load_structure, LoadOptions};
+use walkjump::nn::train::{train, TrainConfig, TrainData};
+use walkjump::nn::{BackendKind, CpuTrain, GpuTrain, NetConfig};
+use walkjump::systems::{self, AnySystem};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Objective {
+    /// Denoising score matching: regress x̂(y) on the clean frame.
+    Dsm,
+    /// Force target: regress x̂(y) on y + σ²·F/k_BT (needs --forces).
+    Psm,
+    /// (1 − w)·DSM + w·PSM with w = --psm-weight.
+    Mix,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// A built-in cluster (lj13, lj55) whose frames are in --traj ...
+    #[arg(long, conflicts_with = "top")]
+    pub system: Option<String>,
+    /// ... or the PDB topology of the molecule in --traj.
+    #[arg(long)]
+    pub top: Option<PathBuf>,
+    /// Training frames (.dcd or multi-model .pdb); the last part is held out.
+    #[arg(long)]
+    pub traj: PathBuf,
+    /// Forces divided by k_BT for the same frames (needed by psm and mix).
+    #[arg(long)]
+    pub forces: Option<PathBuf>,
+    /// Output model file (.wjm); a .json run summary is written beside it.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Noise level (default 0.4 Å for molecules, 0.05 for LJ clusters).
+    #[arg(long)]
+    pub sigma: Option<f64>,
+    #[arg(long, value_enum, default_value_t = Objective::Dsm)]
+    pub objective: Objective,
+    #[arg(long, default_value_t = 0.5)]
+    pub psm_weight: f64,
+    #[arg(long, default_value_t = 3000)]
+    pub steps: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 2e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 32)]
+    pub hidden: usize,
+    #[arg(long, default_value_t = 3)]
+    pub layers: usize,
+    /// Pair cutoff (default 6 Å for molecules, 2.5 for LJ clusters).
+    #[arg(long)]
+    pub cutoff: Option<f64>,
+    /// Use only the first this-many frames (a deliberately biased set, for example).
+    #[arg(long)]
+    pub first_frames: Option<usize>,
+    #[arg(long, default_value_t = 0.1)]
+    pub validation_fraction: f64,
+    #[arg(long, default_value_t = 100)]
+    pub validate_every: usize,
+    #[arg(long, default_value_t = 500)]
+    pub checkpoint_every: usize,
+    /// Continue from the checkpoint beside --out.
+    #[arg(long)]
+    pub resume: bool,
+    /// ndarray (CPU) or wgpu.
+    #[arg(long, default_value = "ndarray")]
+    pub backend: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+pub fn run(a: TrainArgs) -> anyhow::Result<()> {
+    let (topology, molecule, unit) = match (&a.system, &a.top) {
+        (Some(s), None) => match systems::by_name(s)? {
+            AnySystem::Lj(l) => (
+                walkjump::systems::System::topology(&l),
+                walkjump::systems::System::name(&l),
+                "reduced",
+            ),
+            AnySystem::Planar(_) => anyhow::bail!(
+                "planar systems have exact denoisers; train on lj13, lj55 or a molecule (--top)"
+            ),
+        },
+        (None, Some(p)) => {
+            let s = load_structure(p, LoadOptions::default())?;
+            let name = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            (s.topology, name, "angstrom")
+        }
+        _ => anyhow::bail!("give either --system (lj13, lj55) or --top PDB"),
+    };
+    let is_cluster = topology.bonds.is_empty();
+    let n = topology.n_atoms();
+    let mut frames = read_trajectory(&a.traj, n)
+        .with_context(|| format!("reading training frames {}", a.traj.display()))?
+        .frames;
+    let mut forces = match &a.forces {
+        Some(p) => Some(
+            read_trajectory(p, n)
+                .with_context(|| format!("reading forces {}", p.display()))?
+                .frames,
+        ),
+        None => None,
+    };
+    if let Some(k) = a.first_frames {
+        frames.truncate(k);
+        if let Some(f) = forces.as_mut() {
+            f.truncate(k);
+        }
+    }
+    let psm_weight = match a.objective {
+        Objective::Dsm => 0.0,
+        Objective::Psm => 1.0,
+        Objective::Mix => a.psm_weight,
+    };
+    let cfg = TrainConfig {
+        sigma: a.sigma.unwrap_or(if is_cluster { 0.05 } else { 0.4 }),
+        steps: a.steps,
+        batch: a.batch,
+        learning_rate: a.lr,
+        psm_weight,
+        validation_fraction: a.validation_fraction,
+        validate_every: a.validate_every,
+        checkpoint_every: a.checkpoint_every,
+        seed: a.seed,
+        net: NetConfig {
+            hidden: a.hidden,
+            layers: a.layers,
+            ..NetConfig::small(a.cutoff.unwrap_or(if is_cluster { 2.5 } else { 6.0 }))
+        },
+    };
+    let data = TrainData {
+        topology,
+        molecule,
+        length_unit: unit.into(),
+        frames,
+        forces,
+    };
+    ensure_parent(&a.out)?;
+    let backend: BackendKind = a.backend.parse()?;
+    tracing::info!(
+        frames = data.frames.len(),
+        atoms = n,
+        sigma = cfg.sigma,
+        psm_weight,
+        backend = backend.name(),
+        "training"
+    );
+    let pb = progress(cfg.steps as u64, "train");
+    let mut last_val = String::new();
+    let report = |p: &walkjump::nn::train::Progress| {
+        if let Some(v) = &p.validation {
+            last_val = format!(
+                " val {:.4} rmsd {:.4}",
+                v.validation_loss, v.validation_rmsd
+            );
+        }
+        pb.set_position(p.step as u64);
+        pb.set_message(format!(
+            "loss {:.4}{last_val} {:.0}/s",
+            p.loss, p.samples_per_second
+        ));
+    };
+    let summary = match backend {
+        BackendKind::Ndarray => {
+            train::<CpuTrain>(&data, &cfg, &a.out, a.resume, &Default::default(), report)?
+        }
+        BackendKind::Wgpu => {
+            walkjump::nn::wgpu_available()
+                .map_err(|e| anyhow::anyhow!("wgpu is not available: {e}"))?;
+            train::<GpuTrain>(&data, &cfg, &a.out, a.resume, &Default::default(), report)?
+        }
+    };
+    pb.finish();
+    let mut out_json = a.out.as_os_str().to_owned();
+    out_json.push(".json");
+    let text = serde_json::json!({
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "backend": backend.name(),
+        "summary": summary,
+    });
+    std::fs::write(&out_json, serde_json::to_string_pretty(&text)?)
+        .with_context(|| format!("writing {}", PathBuf::from(&out_json).display()))?;
+    println!(
+        "wrote {} ({} parameters): validation RMSD of x̂ {:.4} (c_skip·y alone: {:.4}), {:.0} samples/s, {:.0} s",
+        a.out.display(),
+        summary.parameters,
+        summary.final_validation_rmsd,
+        summary.baseline_validation_rmsd,
+        summary.samples_per_second,
+        summary.wall_seconds
+    );
+    Ok(())
+}

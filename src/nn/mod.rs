@@ -1,0 +1,14 @@
+//! The learned denoiser: an SE(3)-equivariant network in burn, its model file, its
+//! training, and the backends it runs on. Nothing here knows of the GUI.
+
+pub mod backend;
+pub mod denoiser;
+pub mod features;
+pub mod model;
+pub mod network;
+pub mod train;
+
+pub use backend::{load_denoiser, wgpu_available, BackendKind, Cpu, CpuTrain, Gpu, GpuTrain};
+pub use denoiser::LearnedDenoiser;
+pub use model::{LearnedModel, ModelMeta, Scalings};
+pub use network::NetConfig;

@@ -1,0 +1,407 @@
+//! Training a denoiser at fixed σ: denoising score matching (DSM), the force-based
+//! target of PSM where forces are in the data, or a mix of the two.
+//!
+//! For a clean frame x and y = x + σε, DSM regresses x̂(y) on x. PSM uses
+//! E[x | y] = y + σ² E[∇log p(x) | y] (the smoothed score is the average force/k_BT
+//! under p(x | y)), i.e. it regresses x̂(y) on y + σ² f(x) with f = F/k_BT; its target
+//! has lower variance and does not inherit the bias of where the frames came from.
+
+use super::features::{mean_squared_edge, Vocabulary};
+use super::model::{LearnedModel, ModelMeta};
+use super::network::NetConfig;
+use crate::error::{Error, Result};
+use crate::geometry::{centre, kabsch, rotate};
+use crate::molecule::Topology;
+use crate::rng::{fill_normal, seeded, WjRng};
+use burn::module::AutodiffModule;
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, Tensor, TensorData};
+use rand::Rng;
+use std::path::{Path, PathBuf};
+
+/// Frames (and optionally forces divided by k_BT) of one molecule.
+pub struct TrainData {
+    pub topology: Topology,
+    pub molecule: String,
+    pub length_unit: String,
+    pub frames: Vec<Vec<f64>>,
+    pub forces: Option<Vec<Vec<f64>>>,
+}
+
+impl TrainData {
+    /// Refuse data that would train garbage, saying what and where.
+    pub fn validate(&self, need_forces: bool) -> Result<()> {
+        let dim = 3 * self.topology.n_atoms();
+        if self.frames.len() < 10 {
+            return Err(Error::Parameter(format!(
+                "only {} frames: need at least 10 to train and validate",
+                self.frames.len()
+            )));
+        }
+        let check = |what: &str, set: &[Vec<f64>]| -> Result<()> {
+            for (i, f) in set.iter().enumerate() {
+                if f.len() != dim {
+                    return Err(Error::Parameter(format!(
+                        "{what} frame {i} has {} atoms but the topology has {}",
+                        f.len() / 3,
+                        dim / 3
+                    )));
+                }
+                if let Some(k) = f.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::Parameter(format!(
+                        "{what} frame {i} has a non-finite value at atom {}",
+                        k / 3 + 1
+                    )));
+                }
+            }
+            Ok(())
+        };
+        check("coordinate", &self.frames)?;
+        match &self.forces {
+            Some(f) => {
+                if f.len() != self.frames.len() {
+                    return Err(Error::Parameter(format!(
+                        "{} force frames for {} coordinate frames",
+                        f.len(),
+                        self.frames.len()
+                    )));
+                }
+                check("force", f)?;
+            }
+            None if need_forces => {
+                return Err(Error::Parameter(
+                    "the PSM objective needs forces, and none were given (--forces)".into(),
+                ))
+            }
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TrainConfig {
+    pub sigma: f64,
+    pub steps: usize,
+    pub batch: usize,
+    pub learning_rate: f64,
+    /// Weight of the PSM (force) target: 0 is pure DSM, 1 pure PSM.
+    pub psm_weight: f64,
+    /// The last part of the frames, held out for validation.
+    pub validation_fraction: f64,
+    pub validate_every: usize,
+    pub checkpoint_every: usize,
+    pub seed: u64,
+    pub net: NetConfig,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct CurvePoint {
+    pub step: usize,
+    pub train_loss: f64,
+    pub validation_loss: f64,
+    /// RMS error of x̂ against the clean frame on held-out data, per atom, in the data's
+    /// length unit (the DSM error whatever the objective).
+    pub validation_rmsd: f64,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct TrainSummary {
+    pub config: Option<TrainConfig>,
+    pub molecule: String,
+    pub frames_train: usize,
+    pub frames_validation: usize,
+    pub parameters: usize,
+    pub c_data: f64,
+    pub curve: Vec<CurvePoint>,
+    pub final_validation_rmsd: f64,
+    /// RMSD of the trivial denoiser x̂ = c_skip·y (what the network must beat).
+    pub baseline_validation_rmsd: f64,
+    pub wall_seconds: f64,
+    pub samples_per_second: f64,
+    pub resumed_from_step: usize,
+}
+
+/// Progress reported to the caller (a progress bar on the command line).
+pub struct Progress {
+    pub step: usize,
+    pub steps: usize,
+    pub loss: f64,
+    pub validation: Option<CurvePoint>,
+    pub samples_per_second: f64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CheckpointState {
+    step: usize,
+    summary: TrainSummary,
+}
+
+fn checkpoint_paths(out: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let s = out.as_os_str().to_string_lossy().to_string();
+    (
+        PathBuf::from(format!("{s}.ckpt")),
+        PathBuf::from(format!("{s}.ckpt-optim")),
+        PathBuf::from(format!("{s}.ckpt.json")),
+    )
+}
+
+/// One noisy example: the rotated-back noisy input and its regression target.
+struct Example {
+    y: Vec<f64>,
+    target: Vec<f64>,
+    clean: Vec<f64>,
+}
+
+fn make_example(x: &[f64], f: Option<&[f64]>, sigma: f64, w: f64, rng: &mut WjRng) -> Example {
+    let mut x = x.to_vec();
+    centre(&mut x);
+    let mut eps = vec![0.0; x.len()];
+    fill_normal(rng, &mut eps);
+    let mut y: Vec<f64> = x.iter().zip(&eps).map(|(a, e)| a + sigma * e).collect();
+    centre(&mut y);
+    // Rotating y onto x removes a rotation the network would otherwise have to guess.
+    let r = kabsch(&y, &x);
+    rotate(&mut y, &r);
+    let target = match f {
+        Some(f) if w > 0.0 => {
+            let mut f = f.to_vec();
+            centre(&mut f);
+            x.iter()
+                .zip(&y)
+                .zip(&f)
+                .map(|((xi, yi), fi)| (1.0 - w) * xi + w * (yi + sigma * sigma * fi))
+                .collect()
+        }
+        _ => x.clone(),
+    };
+    Example {
+        y,
+        target,
+        clean: x,
+    }
+}
+
+fn stack<B: burn::tensor::backend::Backend>(
+    rows: &[&[f64]],
+    n: usize,
+    device: &B::Device,
+) -> Tensor<B, 3> {
+    let flat: Vec<f32> = rows
+        .iter()
+        .flat_map(|r| r.iter().map(|&v| v as f32))
+        .collect();
+    Tensor::from_data(TensorData::new(flat, [rows.len(), n, 3]), device)
+}
+
+/// Train (or resume training) and write the model to `out`. Checkpoints go beside it.
+pub fn train<B: AutodiffBackend>(
+    data: &TrainData,
+    cfg: &TrainConfig,
+    out: &Path,
+    resume: bool,
+    device: &B::Device,
+    mut progress: impl FnMut(&Progress),
+) -> Result<TrainSummary> {
+    if !(cfg.sigma > 0.0 && cfg.batch > 0 && cfg.steps > 0 && cfg.learning_rate > 0.0) {
+        return Err(Error::Parameter(
+            "training needs sigma > 0, batch > 0, steps > 0 and a positive learning rate".into(),
+        ));
+    }
+    if !(0.0..=1.0).contains(&cfg.psm_weight) {
+        return Err(Error::Parameter("the PSM weight must lie in [0, 1]".into()));
+    }
+    data.validate(cfg.psm_weight > 0.0)?;
+    let n = data.topology.n_atoms();
+    let n_val = ((data.frames.len() as f64 * cfg.validation_fraction).round() as usize)
+        .clamp(1, data.frames.len() - 1);
+    let n_train = data.frames.len() - n_val;
+    let c_data = mean_squared_edge(&data.topology, &data.frames[..n_train]);
+    let meta = ModelMeta {
+        net: cfg.net,
+        sigma: cfg.sigma,
+        c_data,
+        vocabulary: Vocabulary::from_topology(&data.topology),
+        molecule: data.molecule.clone(),
+        n_atoms: n,
+        cluster: data.topology.bonds.is_empty(),
+        length_unit: data.length_unit.clone(),
+        training: serde_json::Value::Null,
+    };
+    let (ck_model, ck_optim, ck_state) = checkpoint_paths(out);
+    let mut model = LearnedModel::<B>::new(meta, device);
+    let mut optim = AdamConfig::new().with_epsilon(1e-8).init::<B, _>();
+    let mut start = 0usize;
+    let mut summary = TrainSummary {
+        config: Some(cfg.clone()),
+        molecule: data.molecule.clone(),
+        frames_train: n_train,
+        frames_validation: n_val,
+        c_data,
+        ..Default::default()
+    };
+    if resume {
+        let text = std::fs::read_to_string(&ck_state).map_err(|e| Error::io(&ck_state, e))?;
+        let st: CheckpointState = serde_json::from_str(&text).map_err(|e| Error::Parse {
+            path: ck_state.clone(),
+            detail: e.to_string(),
+        })?;
+        let loaded = LearnedModel::<B>::load(&ck_model, device)?;
+        if loaded.meta.net != cfg.net || loaded.meta.sigma != cfg.sigma {
+            return Err(Error::Parameter(format!(
+                "checkpoint {} was made with other network settings or σ",
+                ck_model.display()
+            )));
+        }
+        model = loaded;
+        let bytes = std::fs::read(&ck_optim).map_err(|e| Error::io(&ck_optim, e))?;
+        let rec = BinBytesRecorder::<FullPrecisionSettings>::default()
+            .load(bytes, device)
+            .map_err(|e| Error::Parse {
+                path: ck_optim.clone(),
+                detail: e.to_string(),
+            })?;
+        optim = optim.load_record(rec);
+        start = st.step;
+        summary = st.summary;
+        summary.resumed_from_step = start;
+    }
+    let graph = model.graph(&data.topology, device)?;
+    summary.parameters = burn::module::Module::num_params(&model.net);
+    let sc = model.scalings();
+    let inv_cout2 = 1.0 / (sc.c_out * sc.c_out);
+
+    // A fixed validation set: held-out frames with fixed noise.
+    let mut vrng = seeded(cfg.seed ^ 0x7a11d);
+    let val: Vec<Example> = (0..n_val.min(256))
+        .map(|k| {
+            let i = n_train + k * n_val / n_val.min(256);
+            let f = data.forces.as_ref().map(|f| f[i].as_slice());
+            make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut vrng)
+        })
+        .collect();
+    let validate = |model: &LearnedModel<B>| -> (f64, f64, f64) {
+        let inner = model.net.valid();
+        let inner_model = LearnedModel::<B::InnerBackend> {
+            meta: model.meta.clone(),
+            net: inner,
+        };
+        let g = inner_model.graph_from_features(
+            &inner_model
+                .meta
+                .vocabulary
+                .features(&data.topology)
+                .expect("features checked above"),
+            n,
+            device,
+        );
+        let (mut loss, mut sq, mut base) = (0.0, 0.0, 0.0);
+        for chunk in val.chunks(64) {
+            let ys: Vec<&[f64]> = chunk.iter().map(|e| e.y.as_slice()).collect();
+            let y = stack::<B::InnerBackend>(&ys, n, device);
+            let xhat: Vec<f32> = inner_model
+                .denoise_centred(y, &g)
+                .into_data()
+                .to_vec()
+                .expect("f32 output");
+            for (e, xh) in chunk.iter().zip(xhat.chunks(3 * n)) {
+                for k in 0..3 * n {
+                    let xh = xh[k] as f64;
+                    loss += (xh - e.target[k]).powi(2) * inv_cout2;
+                    sq += (xh - e.clean[k]).powi(2);
+                    base += (sc.c_skip * e.y[k] - e.clean[k]).powi(2);
+                }
+            }
+        }
+        let m = (val.len() * n) as f64;
+        (loss / (m * 3.0), (sq / m).sqrt(), (base / m).sqrt())
+    };
+    summary.baseline_validation_rmsd = validate(&model).2;
+
+    let mut rng = seeded(cfg.seed.wrapping_add(start as u64 * 7919));
+    let t0 = std::time::Instant::now();
+    let mut recent = 0.0;
+    let mut recent_n = 0usize;
+    for step in start..cfg.steps {
+        let batch: Vec<Example> = (0..cfg.batch)
+            .map(|_| {
+                let i = rng.random_range(0..n_train);
+                let f = data.forces.as_ref().map(|f| f[i].as_slice());
+                make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut rng)
+            })
+            .collect();
+        let ys: Vec<&[f64]> = batch.iter().map(|e| e.y.as_slice()).collect();
+        let ts: Vec<&[f64]> = batch.iter().map(|e| e.target.as_slice()).collect();
+        let y = stack::<B>(&ys, n, device);
+        let t = stack::<B>(&ts, n, device);
+        let xhat = model.denoise_centred(y, &graph);
+        let loss = (xhat - t).powi_scalar(2).mean() * inv_cout2;
+        let loss_value: f64 = loss.clone().into_scalar().elem();
+        if !loss_value.is_finite() {
+            return Err(Error::Denoiser(format!(
+                "training diverged at step {step} (loss {loss_value}); try a smaller learning rate"
+            )));
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+        // Cosine decay to 5% of the initial rate.
+        let frac = step as f64 / cfg.steps as f64;
+        let lr =
+            cfg.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
+        model.net = optim.step(lr, model.net, grads);
+        recent += loss_value;
+        recent_n += 1;
+
+        let done = step + 1;
+        let elapsed = t0.elapsed().as_secs_f64();
+        let sps = (done - start) as f64 * cfg.batch as f64 / elapsed.max(1e-9);
+        let mut point = None;
+        if done % cfg.validate_every.max(1) == 0 || done == cfg.steps {
+            let (vl, vr, _) = validate(&model);
+            let p = CurvePoint {
+                step: done,
+                train_loss: recent / recent_n.max(1) as f64,
+                validation_loss: vl,
+                validation_rmsd: vr,
+            };
+            summary.curve.push(p.clone());
+            point = Some(p);
+            recent = 0.0;
+            recent_n = 0;
+        }
+        progress(&Progress {
+            step: done,
+            steps: cfg.steps,
+            loss: loss_value,
+            validation: point,
+            samples_per_second: sps,
+        });
+        if cfg.checkpoint_every > 0 && done % cfg.checkpoint_every == 0 && done < cfg.steps {
+            model.save(&ck_model)?;
+            let bytes = BinBytesRecorder::<FullPrecisionSettings>::default()
+                .record(optim.to_record(), ())
+                .map_err(|e| Error::Denoiser(format!("optimizer checkpoint: {e}")))?;
+            std::fs::write(&ck_optim, bytes).map_err(|e| Error::write(&ck_optim, e))?;
+            let st = CheckpointState {
+                step: done,
+                summary: summary.clone(),
+            };
+            std::fs::write(&ck_state, serde_json::to_string_pretty(&st).expect("json"))
+                .map_err(|e| Error::write(&ck_state, e))?;
+        }
+        summary.samples_per_second = sps;
+    }
+    summary.wall_seconds += t0.elapsed().as_secs_f64();
+    summary.final_validation_rmsd = summary
+        .curve
+        .last()
+        .map(|p| p.validation_rmsd)
+        .unwrap_or(f64::NAN);
+    model.meta.training = serde_json::to_value(&summary).expect("summary serialises");
+    model.save(out)?;
+    for p in [&ck_model, &ck_optim, &ck_state] {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(summary)
+}

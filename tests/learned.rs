@@ -1,0 +1,405 @@
+//! The learned denoiser: symmetries of the network, model files, backends, training.
+
+mod common;
+
+use burn::tensor::backend::Backend;
+use nalgebra::{Matrix3, Rotation3, Vector3};
+use walkjump::molecule::{load_structure, LoadOptions, Topology};
+use walkjump::nn::features::Vocabulary;
+use walkjump::nn::train::{train, TrainConfig, TrainData};
+use walkjump::nn::{
+    load_denoiser, wgpu_available, BackendKind, Cpu, CpuTrain, Gpu, LearnedDenoiser, LearnedModel,
+    ModelMeta, NetConfig,
+};
+use walkjump::rng::{fill_normal, seeded};
+
+fn ala2() -> (Topology, Vec<f64>) {
+    let s = load_structure(&common::ala2(), LoadOptions::default()).unwrap();
+    (s.topology, s.positions)
+}
+
+fn meta(t: &Topology, sigma: f64) -> ModelMeta {
+    ModelMeta {
+        // Unit message scale, so an untrained network's output is not tiny.
+        net: NetConfig {
+            message_scale: 1.0,
+            ..NetConfig::small(6.0)
+        },
+        sigma,
+        c_data: 1.5,
+        vocabulary: Vocabulary::from_topology(t),
+        molecule: "ala2-test".into(),
+        n_atoms: t.n_atoms(),
+        cluster: t.bonds.is_empty(),
+        length_unit: "angstrom".into(),
+        training: serde_json::Value::Null,
+    }
+}
+
+/// An untrained network: its weights are random, so any symmetry it shows comes from
+/// its construction, not from what it learned.
+fn random_denoiser<B: Backend>(device: B::Device) -> LearnedDenoiser<B> {
+    let (t, _) = ala2();
+    let m = LearnedModel::<B>::new(meta(&t, 0.4), &device);
+    LearnedDenoiser::new(m, &t, device, "test").unwrap()
+}
+
+/// A few noisy ala2 configurations, flat.
+fn noisy_batch(chains: usize, seed: u64) -> Vec<f64> {
+    let (_, x) = ala2();
+    let mut rng = seeded(seed);
+    let mut out = vec![];
+    for _ in 0..chains {
+        let mut e = vec![0.0; x.len()];
+        fill_normal(&mut rng, &mut e);
+        out.extend(x.iter().zip(&e).map(|(a, b)| a + 0.4 * b));
+    }
+    out
+}
+
+fn transform(p: &[f64], m: &Matrix3<f64>, t: [f64; 3]) -> Vec<f64> {
+    p.chunks(3)
+        .flat_map(|a| {
+            let v = m * Vector3::new(a[0], a[1], a[2]);
+            [v.x + t[0], v.y + t[1], v.z + t[2]]
+        })
+        .collect()
+}
+
+fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+fn xhat<B: Backend>(d: &LearnedDenoiser<B>, y: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; y.len()];
+    d.denoise_batch(y, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn rotating_the_input_rotates_the_output() {
+    let d = random_denoiser::<Cpu>(Default::default());
+    let y = noisy_batch(4, 1);
+    let r = Rotation3::from_euler_angles(0.7, -1.3, 2.2).into_inner();
+    let a = transform(&xhat(&d, &y), &r, [0.0; 3]);
+    let b = xhat(&d, &transform(&y, &r, [0.0; 3]));
+    let net = network_term(&d, &y);
+    // f32 arithmetic: small against the network's own contribution.
+    assert!(
+        max_abs_diff(&a, &b) < 1e-3 * net,
+        "{} vs network term {net}",
+        max_abs_diff(&a, &b)
+    );
+}
+
+/// Largest |x̂ − c_skip·y| over the (centred) batch: what the network itself adds.
+fn network_term<B: Backend>(d: &LearnedDenoiser<B>, y: &[f64]) -> f64 {
+    let c_skip = d.model().scalings().c_skip;
+    let mut yc = y.to_vec();
+    let mut out = xhat(d, y);
+    for (a, b) in yc.chunks_mut(66).zip(out.chunks_mut(66)) {
+        walkjump::geometry::centre(a);
+        walkjump::geometry::centre(b);
+    }
+    let trivial: Vec<f64> = yc.iter().map(|v| v * c_skip).collect();
+    let net = max_abs_diff(&out, &trivial);
+    assert!(net > 1e-2, "the network adds almost nothing ({net})");
+    net
+}
+
+#[test]
+fn translating_the_input_translates_the_output() {
+    let d = random_denoiser::<Cpu>(Default::default());
+    let y = noisy_batch(3, 2);
+    let t = [3.5, -12.0, 40.0];
+    let a = transform(&xhat(&d, &y), &Matrix3::identity(), t);
+    let b = xhat(&d, &transform(&y, &Matrix3::identity(), t));
+    let net = network_term(&d, &y);
+    assert!(
+        max_abs_diff(&a, &b) < 1e-3 * net,
+        "{}",
+        max_abs_diff(&a, &b)
+    );
+}
+
+#[test]
+fn a_mirror_image_is_not_forced_to_give_the_mirrored_output() {
+    let d = random_denoiser::<Cpu>(Default::default());
+    let y = noisy_batch(3, 3);
+    let m = Matrix3::from_diagonal(&Vector3::new(1.0, 1.0, -1.0));
+    let mirrored_out = transform(&xhat(&d, &y), &m, [0.0; 3]);
+    let out_of_mirror = xhat(&d, &transform(&y, &m, [0.0; 3]));
+    // An E(3)-equivariant network would make these equal; the cross products do not.
+    let diff = max_abs_diff(&mirrored_out, &out_of_mirror);
+    let net = network_term(&d, &y);
+    assert!(
+        diff > 0.05 * net,
+        "mirror-symmetric output (max diff {diff}, network term {net})"
+    );
+}
+
+#[test]
+fn save_and_load_give_identical_outputs_on_ndarray() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.wjm");
+    let (t, _) = ala2();
+    let m = LearnedModel::<Cpu>::new(meta(&t, 0.4), &Default::default());
+    m.save(&path).unwrap();
+    let a = LearnedDenoiser::new(m, &t, Default::default(), "ndarray").unwrap();
+    let mut b = load_denoiser(BackendKind::Ndarray, &path, &t).unwrap();
+    let y = noisy_batch(2, 4);
+    let mut out = vec![0.0; y.len()];
+    b.denoise(&y, 0.4, &mut seeded(0), &mut out, None).unwrap();
+    assert_eq!(xhat(&a, &y), out);
+}
+
+/// wgpu needs a Vulkan driver (lavapipe on a CPU machine). CI installs one and must
+/// run these; elsewhere they say why they skip.
+fn wgpu_or_skip() -> bool {
+    match wgpu_available() {
+        Ok(()) => true,
+        Err(e) => {
+            assert!(std::env::var("CI").is_err(), "CI needs wgpu: {e}");
+            eprintln!("skipped: {e}");
+            false
+        }
+    }
+}
+
+#[test]
+fn wgpu_agrees_with_ndarray_and_round_trips() {
+    if !wgpu_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.wjm");
+    let (t, _) = ala2();
+    let m = LearnedModel::<Cpu>::new(meta(&t, 0.4), &Default::default());
+    m.save(&path).unwrap();
+    let cpu = LearnedDenoiser::new(m, &t, Default::default(), "ndarray").unwrap();
+    let gpu_model = LearnedModel::<Gpu>::load(&path, &Default::default()).unwrap();
+    gpu_model.save(&dir.path().join("again.wjm")).unwrap();
+    let gpu = LearnedDenoiser::new(gpu_model, &t, Default::default(), "wgpu").unwrap();
+    let y = noisy_batch(8, 5);
+    let (a, b) = (xhat(&cpu, &y), xhat(&gpu, &y));
+    assert!(max_abs_diff(&a, &b) < 1e-3, "{}", max_abs_diff(&a, &b));
+    // Saved from wgpu, loaded on wgpu: bit-identical weights give identical outputs.
+    let again =
+        LearnedModel::<Gpu>::load(&dir.path().join("again.wjm"), &Default::default()).unwrap();
+    let again = LearnedDenoiser::new(again, &t, Default::default(), "wgpu").unwrap();
+    assert_eq!(xhat(&gpu, &y), xhat(&again, &y));
+}
+
+#[test]
+fn a_model_that_does_not_fit_the_molecule_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, _) = ala2();
+    let ala = dir.path().join("ala.wjm");
+    LearnedModel::<Cpu>::new(meta(&t, 0.4), &Default::default())
+        .save(&ala)
+        .unwrap();
+    let lj = Topology::lj_cluster(13);
+    let err = load_denoiser(BackendKind::Ndarray, &ala, &lj)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("does not know these atom types"), "{err}");
+
+    let mut lj_meta = meta(&lj, 0.05);
+    lj_meta.molecule = "lj13".into();
+    let ljm = dir.path().join("lj13.wjm");
+    LearnedModel::<Cpu>::new(lj_meta, &Default::default())
+        .save(&ljm)
+        .unwrap();
+    let err = load_denoiser(BackendKind::Ndarray, &ljm, &Topology::lj_cluster(55))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("13 atoms") && err.contains("55 atoms"),
+        "{err}"
+    );
+
+    // A damaged file: a clear error, not a panic inside the decoder.
+    let bytes = std::fs::read(&ala).unwrap();
+    let broken = dir.path().join("broken.wjm");
+    std::fs::write(&broken, &bytes[..bytes.len() - 100]).unwrap();
+    let err = load_denoiser(BackendKind::Ndarray, &broken, &t)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("truncated or damaged"), "{err}");
+    std::fs::write(&broken, b"ATOM      1  N   ALA").unwrap();
+    let err = load_denoiser(BackendKind::Ndarray, &broken, &t)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("not a Walk-Jump Studio model"), "{err}");
+}
+
+fn lj_data(frames: usize) -> TrainData {
+    use walkjump::md::{Langevin, LangevinParams};
+    use walkjump::systems::{LjCluster, System};
+    let sys = LjCluster::new(13);
+    let mut rng = seeded(9);
+    let mut md = Langevin::new(&sys, LangevinParams::default(), sys.initial(&mut rng)).unwrap();
+    let (mut xs, mut fs) = (vec![], vec![]);
+    for _ in 0..2000 {
+        md.step(&mut rng).unwrap();
+    }
+    for _ in 0..frames {
+        for _ in 0..20 {
+            md.step(&mut rng).unwrap();
+        }
+        xs.push(md.x.clone());
+        fs.push(md.force.clone());
+    }
+    TrainData {
+        topology: sys.topology(),
+        molecule: "lj13".into(),
+        length_unit: "reduced".into(),
+        frames: xs,
+        forces: Some(fs),
+    }
+}
+
+fn cfg(steps: usize, psm_weight: f64) -> TrainConfig {
+    TrainConfig {
+        sigma: 0.1,
+        steps,
+        batch: 16,
+        learning_rate: 3e-3,
+        psm_weight,
+        validation_fraction: 0.2,
+        validate_every: steps,
+        checkpoint_every: 0,
+        seed: 3,
+        net: NetConfig {
+            hidden: 16,
+            layers: 2,
+            ..NetConfig::small(2.5)
+        },
+    }
+}
+
+#[test]
+fn training_beats_the_trivial_denoiser_on_held_out_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lj.wjm");
+    let data = lj_data(400);
+    let s = train::<CpuTrain>(
+        &data,
+        &cfg(150, 0.5),
+        &out,
+        false,
+        &Default::default(),
+        |_| {},
+    )
+    .unwrap();
+    assert!(
+        s.final_validation_rmsd < 0.95 * s.baseline_validation_rmsd,
+        "validation RMSD {} vs c_skip·y {}",
+        s.final_validation_rmsd,
+        s.baseline_validation_rmsd
+    );
+    // The written model carries its summary and loads.
+    let m = LearnedModel::<Cpu>::load(&out, &Default::default()).unwrap();
+    assert_eq!(m.meta.training["frames_train"], 320);
+}
+
+#[test]
+fn resuming_from_a_checkpoint_continues_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lj.wjm");
+    let data = lj_data(100);
+    let mut c = cfg(20, 0.0);
+    c.checkpoint_every = 10;
+    // Interrupt the run after its checkpoint at step 10: a panic in the progress
+    // callback stands in for a killed process.
+    let mut steps_seen = vec![];
+    let ck = dir.path().join("lj.wjm.ckpt.json");
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        train::<CpuTrain>(&data, &c, &out, false, &Default::default(), |p| {
+            steps_seen.push(p.step);
+            if p.step == 12 {
+                panic!("interrupted");
+            }
+        })
+    }));
+    assert!(r.is_err());
+    assert!(ck.exists(), "no checkpoint written");
+    let mut resumed = vec![];
+    let s = train::<CpuTrain>(&data, &c, &out, true, &Default::default(), |p| {
+        resumed.push(p.step)
+    })
+    .unwrap();
+    assert_eq!(s.resumed_from_step, 10);
+    assert_eq!(resumed.first(), Some(&11));
+    assert_eq!(resumed.last(), Some(&20));
+    assert!(!ck.exists(), "checkpoint left behind after finishing");
+}
+
+#[test]
+fn bad_training_data_is_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.wjm");
+    let mut d = lj_data(20);
+    d.frames[5][7] = f64::NAN;
+    let e = train::<CpuTrain>(&d, &cfg(5, 0.0), &out, false, &Default::default(), |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("frame 5") && e.contains("non-finite"), "{e}");
+
+    let mut d = lj_data(20);
+    d.frames[3].truncate(30);
+    let e = train::<CpuTrain>(&d, &cfg(5, 0.0), &out, false, &Default::default(), |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("frame 3 has 10 atoms") && e.contains("13"),
+        "{e}"
+    );
+
+    let mut d = lj_data(20);
+    d.forces = None;
+    let e = train::<CpuTrain>(&d, &cfg(5, 1.0), &out, false, &Default::default(), |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("needs forces"), "{e}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn train_cli_refuses_a_trajectory_of_another_molecule() {
+    let dir = tempfile::tempdir().unwrap();
+    let traj = dir.path().join("lj.dcd");
+    let o = common::walkjump(&[
+        "md",
+        "--system",
+        "lj13",
+        "--steps",
+        "2000",
+        "--out",
+        traj.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let o = common::walkjump(&[
+        "train",
+        "--top",
+        common::ala2().to_str().unwrap(),
+        "--traj",
+        traj.to_str().unwrap(),
+        "--out",
+        dir.path().join("m.wjm").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = common::stderr(&o);
+    assert!(e.contains("13") && e.contains("22"), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+}
