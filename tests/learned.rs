@@ -282,6 +282,7 @@ fn cfg(steps: usize, psm_weight: f64) -> TrainConfig {
             layers: 2,
             ..NetConfig::small(2.5)
         },
+        init_from: None,
     }
 }
 

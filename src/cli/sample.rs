@@ -47,8 +47,9 @@ pub struct SampleArgs {
     /// A trained model file (.wjm), for --denoiser learned.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Where the learned denoiser runs: wgpu (falls back to ndarray if no adapter) or ndarray.
-    #[arg(long, default_value = "wgpu")]
+    /// Where the learned denoiser runs: auto (wgpu on a hardware GPU, else ndarray),
+    /// wgpu (any adapter, lavapipe included) or ndarray.
+    #[arg(long, default_value = "auto")]
     pub backend: String,
     /// Default: exact for planar systems, energy for LJ clusters.
     #[arg(long, value_enum)]
@@ -133,7 +134,7 @@ pub fn learned_denoiser(
     backend: &str,
     topology: &walkjump::molecule::Topology,
 ) -> anyhow::Result<Box<dyn Denoiser>> {
-    let mut kind: BackendKind = backend.parse()?;
+    let mut kind = backend.parse::<BackendKind>()?.resolve();
     if kind == BackendKind::Wgpu {
         if let Err(e) = walkjump::nn::wgpu_available() {
             tracing::warn!("wgpu is not available ({e}); running the network on ndarray");

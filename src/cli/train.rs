@@ -64,11 +64,14 @@ pub struct TrainArgs {
     pub validate_every: usize,
     #[arg(long, default_value_t = 500)]
     pub checkpoint_every: usize,
+    /// Start from the weights of this model (same settings and σ).
+    #[arg(long)]
+    pub init_from: Option<PathBuf>,
     /// Continue from the checkpoint beside --out.
     #[arg(long)]
     pub resume: bool,
-    /// ndarray (CPU) or wgpu.
-    #[arg(long, default_value = "ndarray")]
+    /// auto (wgpu on a hardware GPU, else ndarray), ndarray or wgpu.
+    #[arg(long, default_value = "auto")]
     pub backend: String,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -135,6 +138,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             layers: a.layers,
             ..NetConfig::small(a.cutoff.unwrap_or(if is_cluster { 2.5 } else { 6.0 }))
         },
+        init_from: a.init_from.clone(),
     };
     let data = TrainData {
         topology,
@@ -144,7 +148,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         forces,
     };
     ensure_parent(&a.out)?;
-    let backend: BackendKind = a.backend.parse()?;
+    let backend = a.backend.parse::<BackendKind>()?.resolve();
     tracing::info!(
         frames = data.frames.len(),
         atoms = n,
@@ -169,7 +173,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         ));
     };
     let summary = match backend {
-        BackendKind::Ndarray => {
+        BackendKind::Auto | BackendKind::Ndarray => {
             train::<CpuTrain>(&data, &cfg, &a.out, a.resume, &Default::default(), report)?
         }
         BackendKind::Wgpu => {

@@ -15,6 +15,8 @@ pub type GpuTrain = burn::backend::Autodiff<Gpu>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BackendKind {
+    /// wgpu when a real GPU adapter exists, otherwise ndarray.
+    Auto,
     Wgpu,
     Ndarray,
 }
@@ -22,9 +24,52 @@ pub enum BackendKind {
 impl BackendKind {
     pub fn name(self) -> &'static str {
         match self {
+            BackendKind::Auto => "auto",
             BackendKind::Wgpu => "wgpu",
             BackendKind::Ndarray => "ndarray",
         }
+    }
+
+    /// Decide `Auto`: a software Vulkan driver (lavapipe) runs this network many times
+    /// slower than ndarray on the same cores, so only a hardware adapter wins wgpu.
+    pub fn resolve(self) -> BackendKind {
+        match self {
+            BackendKind::Auto if gpu_adapter().is_some() && wgpu_available().is_ok() => {
+                BackendKind::Wgpu
+            }
+            BackendKind::Auto => BackendKind::Ndarray,
+            k => k,
+        }
+    }
+}
+
+/// Name of the first hardware (discrete or integrated) GPU adapter, if any.
+pub fn gpu_adapter() -> Option<String> {
+    static FOUND: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let instance = wgpu::Instance::default();
+            let adapters = block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+            adapters.iter().map(|a| a.get_info()).find_map(|i| {
+                matches!(
+                    i.device_type,
+                    wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu
+                )
+                .then(|| i.name.clone())
+            })
+        })
+        .clone()
+}
+
+/// Adapter enumeration is a future that native wgpu resolves at once; poll it to the end.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
     }
 }
 
@@ -32,10 +77,11 @@ impl std::str::FromStr for BackendKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(BackendKind::Auto),
             "wgpu" | "gpu" => Ok(BackendKind::Wgpu),
             "ndarray" | "cpu" => Ok(BackendKind::Ndarray),
             _ => Err(Error::Parameter(format!(
-                "unknown backend {s:?}: use wgpu or ndarray"
+                "unknown backend {s:?}: use auto, wgpu or ndarray"
             ))),
         }
     }
@@ -78,8 +124,8 @@ pub fn load_denoiser(
     path: &Path,
     topology: &Topology,
 ) -> Result<Box<dyn Denoiser>> {
-    Ok(match kind {
-        BackendKind::Ndarray => {
+    Ok(match kind.resolve() {
+        BackendKind::Auto | BackendKind::Ndarray => {
             let d = Default::default();
             let m = LearnedModel::<Cpu>::load(path, &d)?;
             Box::new(LearnedDenoiser::new(m, topology, d, "ndarray")?)

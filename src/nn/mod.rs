@@ -8,7 +8,9 @@ pub mod model;
 pub mod network;
 pub mod train;
 
-pub use backend::{load_denoiser, wgpu_available, BackendKind, Cpu, CpuTrain, Gpu, GpuTrain};
+pub use backend::{
+    gpu_adapter, load_denoiser, wgpu_available, BackendKind, Cpu, CpuTrain, Gpu, GpuTrain,
+};
 pub use denoiser::LearnedDenoiser;
 pub use model::{LearnedModel, ModelMeta, Scalings};
 pub use network::NetConfig;

@@ -95,6 +95,10 @@ pub struct TrainConfig {
     pub checkpoint_every: usize,
     pub seed: u64,
     pub net: NetConfig,
+    /// Start from the weights of this model (same network settings and σ) instead of
+    /// random ones: to train on after a run has ended.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -233,6 +237,16 @@ pub fn train<B: AutodiffBackend>(
     let (ck_model, ck_optim, ck_state) = checkpoint_paths(out);
     let mut model = LearnedModel::<B>::new(meta, device);
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init::<B, _>();
+    if let Some(p) = &cfg.init_from {
+        let init = LearnedModel::<B>::load(p, device)?;
+        if init.meta.net != cfg.net || init.meta.sigma != cfg.sigma {
+            return Err(Error::Parameter(format!(
+                "{} has other network settings or σ than this run asks for",
+                p.display()
+            )));
+        }
+        model.net = init.net;
+    }
     let mut start = 0usize;
     let mut summary = TrainSummary {
         config: Some(cfg.clone()),
