@@ -404,3 +404,66 @@ fn train_cli_refuses_a_trajectory_of_another_molecule() {
     assert!(e.contains("13") && e.contains("22"), "{e}");
     assert!(!e.contains("panicked"), "{e}");
 }
+
+#[test]
+fn sample_cli_runs_the_shipped_model_on_its_molecule_and_refuses_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ala2.dcd");
+    let y_out = dir.path().join("ala2_y.dcd");
+    let model = common::repo().join("models/ala2.wjm");
+    let o = common::walkjump(&[
+        "sample",
+        "--pdb",
+        common::ala2().to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--backend",
+        "ndarray",
+        "--chains",
+        "3",
+        "--steps",
+        "5",
+        "--burn-in",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--y-out",
+        y_out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let jumps = walkjump::io::read_trajectory(&out, 22).unwrap();
+    let walk = walkjump::io::read_trajectory(&y_out, 22).unwrap();
+    assert_eq!(jumps.frames.len(), 15);
+    // Jumps are denoised: their bond lengths are far closer to the real ones than
+    // those of the noisy walk they came from.
+    let (top, x0) = ala2();
+    let bond_error = |frames: &[Vec<f64>]| {
+        let len = |f: &[f64], a: usize, b: usize| {
+            (0..3)
+                .map(|k| (f[3 * a + k] - f[3 * b + k]).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        };
+        let mut sum = 0.0;
+        for f in frames {
+            for &(a, b) in &top.bonds {
+                sum += (len(f, a, b) - len(&x0, a, b)).abs();
+            }
+        }
+        sum / (frames.len() * top.bonds.len()) as f64
+    };
+    let (ej, ey) = (bond_error(&jumps.frames), bond_error(&walk.frames));
+    assert!(ej < 0.5 * ey, "bond error of jumps {ej:.3} Å vs walk {ey:.3} Å");
+    let o = common::walkjump(&[
+        "sample",
+        "--system",
+        "lj13",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        dir.path().join("x.dcd").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = common::stderr(&o);
+    assert!(e.contains("does not know these atom types"), "{e}");
+}

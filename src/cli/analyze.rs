@@ -4,6 +4,7 @@ use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use walkjump::analysis::acf::{decorrelation_time, torsion_acf};
+use walkjump::analysis::chirality::{chiral_centres, inverted_fractions};
 use walkjump::analysis::peptide::{compare, PeptideEnsemble};
 use walkjump::analysis::rdf::PairDistanceHistogram;
 use walkjump::analysis::tica::{Tica, TicaAccumulator};
@@ -71,7 +72,7 @@ pub fn run(a: AnalyzeArgs) -> anyhow::Result<()> {
             },
         )
         .with_context(|| format!("loading topology {}", a.top))?;
-        peptide(&a, &s.topology)?
+        peptide(&a, &s.topology, &s.positions)?
     } else {
         match systems::by_name(&a.top)? {
             AnySystem::Lj(l) => lj(&a, &l)?,
@@ -143,6 +144,7 @@ fn fit_tica(e: &PeptideEnsemble, lag: usize) -> anyhow::Result<Tica> {
 fn peptide(
     a: &AnalyzeArgs,
     topo: &walkjump::molecule::Topology,
+    top_positions: &[f64],
 ) -> anyhow::Result<serde_json::Value> {
     if topo.ramachandran_pairs().is_empty() {
         anyhow::bail!(
@@ -157,8 +159,24 @@ fn peptide(
         a.traj.display(),
         samp.frames
     );
+    // Handedness relative to the topology file: D-residues in an L-peptide ensemble
+    // mean the denoiser mirrored the molecule.
+    let centres = chiral_centres(topo, top_positions);
+    let inverted = inverted_fractions(&centres, &traj.frames);
+    for (c, f) in centres.iter().zip(&inverted) {
+        println!(
+            "  inverted chirality {:<8} {:.1} % of frames",
+            c.label,
+            100.0 * f
+        );
+    }
+    let chirality: Vec<_> = centres
+        .iter()
+        .zip(&inverted)
+        .map(|(c, f)| json!({"centre": c.label, "inverted_fraction": f}))
+        .collect();
     let mut report = json!({"trajectory": a.traj, "frames": samp.frames, "chains": chains,
-        "decorrelation_frames": decorrelation(&samp, a.max_lag)});
+        "decorrelation_frames": decorrelation(&samp, a.max_lag), "inverted_chirality": chirality});
     let reference = match &a.reference {
         Some(r) => {
             let (rt, rc) = load(r, topo.n_atoms(), None)?;

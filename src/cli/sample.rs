@@ -161,26 +161,7 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
     } else {
         DenoiserChoice::Exact
     });
-    let params = WalkParams {
-        gamma: a.gamma,
-        dt: a.dt.unwrap_or(sigma),
-        mass: a.mass,
-        splitting: match a.splitting {
-            SplitChoice::Baoab => Splitting::Baoab,
-            SplitChoice::Aboba => Splitting::Aboba,
-        },
-        clip: match a.clip {
-            Some(c) if c <= 0.0 => None,
-            Some(c) => Some(c),
-            None => Some(WalkParams::auto_clip(sys.dim(), sigma)),
-        },
-        jump_every: a.jump_every,
-        jump: match a.jump {
-            JumpChoice::Mean => JumpKind::Mean,
-            JumpChoice::Sample => JumpKind::Sample,
-        },
-        ..WalkParams::defaults(sigma)
-    };
+    let params = walk_params(&a, sigma, sys.dim());
     params.validate()?;
     let inner = InnerChainParams {
         average: a.inner_steps.max(1),
@@ -230,26 +211,7 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         .or(denoiser.trained_sigma())
         .expect("learned models know their σ");
     let dim = denoiser.dim();
-    let params = WalkParams {
-        gamma: a.gamma,
-        dt: a.dt.unwrap_or(sigma),
-        mass: a.mass,
-        splitting: match a.splitting {
-            SplitChoice::Baoab => Splitting::Baoab,
-            SplitChoice::Aboba => Splitting::Aboba,
-        },
-        clip: match a.clip {
-            Some(c) if c <= 0.0 => None,
-            Some(c) => Some(c),
-            None => Some(WalkParams::auto_clip(dim, sigma)),
-        },
-        jump_every: a.jump_every,
-        jump: match a.jump {
-            JumpChoice::Mean => JumpKind::Mean,
-            JumpChoice::Sample => anyhow::bail!("a learned denoiser gives posterior means only"),
-        },
-        ..WalkParams::defaults(sigma)
-    };
+    let params = walk_params(&a, sigma, dim);
     let wj = WalkJump::new(
         params,
         denoiser,
@@ -269,6 +231,30 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         name,
         serde_json::Value::Null,
     )
+}
+
+/// The walk's parameters from the command line, defaults filled in for σ and `dim`.
+fn walk_params(a: &SampleArgs, sigma: f64, dim: usize) -> WalkParams {
+    WalkParams {
+        gamma: a.gamma,
+        dt: a.dt.unwrap_or(sigma),
+        mass: a.mass,
+        splitting: match a.splitting {
+            SplitChoice::Baoab => Splitting::Baoab,
+            SplitChoice::Aboba => Splitting::Aboba,
+        },
+        clip: match a.clip {
+            Some(c) if c <= 0.0 => None,
+            Some(c) => Some(c),
+            None => Some(WalkParams::auto_clip(dim, sigma)),
+        },
+        jump_every: a.jump_every,
+        jump: match a.jump {
+            JumpChoice::Mean => JumpKind::Mean,
+            JumpChoice::Sample => JumpKind::Sample,
+        },
+        ..WalkParams::defaults(sigma)
+    }
 }
 
 /// Run the walk, stream jumps (and optionally y) to disk, write the run summary.
