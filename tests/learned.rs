@@ -453,7 +453,10 @@ fn sample_cli_runs_the_shipped_model_on_its_molecule_and_refuses_another() {
         sum / (frames.len() * top.bonds.len()) as f64
     };
     let (ej, ey) = (bond_error(&jumps.frames), bond_error(&walk.frames));
-    assert!(ej < 0.5 * ey, "bond error of jumps {ej:.3} Å vs walk {ey:.3} Å");
+    assert!(
+        ej < 0.5 * ey,
+        "bond error of jumps {ej:.3} Å vs walk {ey:.3} Å"
+    );
     let o = common::walkjump(&[
         "sample",
         "--system",
