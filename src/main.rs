@@ -20,8 +20,12 @@ fn main() {
     }
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(
+                    // wgpu and cubecl describe every adapter at info level: noise here.
+                    "info,wgpu_core=warn,wgpu_hal=warn,cubecl_wgpu=warn,cubecl_runtime=warn",
+                )
+            }),
         )
         .with_writer(std::io::stderr)
         .with_target(false)
