@@ -37,7 +37,6 @@ pub enum SplitChoice {
 
 #[derive(Args, Debug)]
 pub struct SampleArgs {
-    /// lj13, lj55, double-well, muller-brown or gmm
     /// A built-in system (lj13, lj55, double-well, muller-brown, gmm) ...
     #[arg(long, conflicts_with = "pdb", required_unless_present = "pdb")]
     pub system: Option<String>,
@@ -128,13 +127,14 @@ pub fn build_denoiser(
     })
 }
 
-/// Load a learned model for `topology`, on wgpu when asked and available.
+/// Load a learned model for `topology`; `auto` is resolved by [`load_denoiser`], and an
+/// explicit wgpu without an adapter falls back to ndarray with a warning.
 pub fn learned_denoiser(
     model: &std::path::Path,
     backend: &str,
     topology: &walkjump::molecule::Topology,
 ) -> anyhow::Result<Box<dyn Denoiser>> {
-    let mut kind = backend.parse::<BackendKind>()?.resolve();
+    let mut kind = backend.parse::<BackendKind>()?;
     if kind == BackendKind::Wgpu {
         if let Err(e) = walkjump::nn::wgpu_available() {
             tracing::warn!("wgpu is not available ({e}); running the network on ndarray");

@@ -54,6 +54,46 @@ pub struct ModelMeta {
     pub training: serde_json::Value,
 }
 
+impl ModelMeta {
+    pub fn scalings(&self) -> Scalings {
+        Scalings::new(self.c_data, self.sigma)
+    }
+
+    /// Network inputs for a molecule whose features were already looked up; no checks.
+    pub fn graph_inputs<B: Backend>(
+        &self,
+        f: &MoleculeFeatures,
+        n: usize,
+        device: &B::Device,
+    ) -> Graph<B> {
+        let ints = |v: &[i64], shape: [usize; 2]| {
+            Tensor::<B, 2, Int>::from_data(TensorData::new(v.to_vec(), shape), device)
+        };
+        let mut mask = vec![1.0f32; n * n];
+        for i in 0..n {
+            mask[i * n + i] = 0.0;
+        }
+        let cfg = &self.net;
+        let c_in = self.scalings().c_in;
+        let cutoff = cfg.cutoff * c_in;
+        let k = cfg.radial_bases;
+        let centres: Vec<f32> = (0..k)
+            .map(|i| (cutoff * i as f64 / (k - 1).max(1) as f64) as f32)
+            .collect();
+        Graph {
+            n_atoms: n,
+            element: ints(&f.element, [1, n]),
+            atom_name: ints(&f.atom_name, [1, n]),
+            residue_name: ints(&f.residue_name, [1, n]),
+            edge_type: ints(&f.edge_type, [n, n]),
+            off_diagonal: Tensor::from_data(TensorData::new(mask, [1, n, n, 1]), device),
+            centres: Tensor::from_data(TensorData::new(centres, [k]), device),
+            width: cutoff / k as f64,
+            cutoff,
+        }
+    }
+}
+
 pub struct LearnedModel<B: Backend> {
     pub meta: ModelMeta,
     pub net: EquivariantNet<B>,
@@ -171,44 +211,11 @@ impl<B: Backend> LearnedModel<B> {
             )));
         }
         let f = self.meta.vocabulary.features(topology)?;
-        Ok(self.graph_from_features(&f, n, device))
-    }
-
-    pub fn graph_from_features(
-        &self,
-        f: &MoleculeFeatures,
-        n: usize,
-        device: &B::Device,
-    ) -> Graph<B> {
-        let ints = |v: &[i64], shape: [usize; 2]| {
-            Tensor::<B, 2, Int>::from_data(TensorData::new(v.to_vec(), shape), device)
-        };
-        let mut mask = vec![1.0f32; n * n];
-        for i in 0..n {
-            mask[i * n + i] = 0.0;
-        }
-        let cfg = &self.meta.net;
-        let c_in = Scalings::new(self.meta.c_data, self.meta.sigma).c_in;
-        let cutoff = cfg.cutoff * c_in;
-        let k = cfg.radial_bases;
-        let centres: Vec<f32> = (0..k)
-            .map(|i| (cutoff * i as f64 / (k - 1).max(1) as f64) as f32)
-            .collect();
-        Graph {
-            n_atoms: n,
-            element: ints(&f.element, [1, n]),
-            atom_name: ints(&f.atom_name, [1, n]),
-            residue_name: ints(&f.residue_name, [1, n]),
-            edge_type: ints(&f.edge_type, [n, n]),
-            off_diagonal: Tensor::from_data(TensorData::new(mask, [1, n, n, 1]), device),
-            centres: Tensor::from_data(TensorData::new(centres, [k]), device),
-            width: cutoff / k as f64,
-            cutoff,
-        }
+        Ok(self.meta.graph_inputs(&f, n, device))
     }
 
     pub fn scalings(&self) -> Scalings {
-        Scalings::new(self.meta.c_data, self.meta.sigma)
+        self.meta.scalings()
     }
 
     /// x̂ for a batch of centred noisy configurations `y` [b, n, 3].

@@ -296,27 +296,23 @@ pub fn train<B: AutodiffBackend>(
             make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut vrng)
         })
         .collect();
+    // The graph on the backend without autodiff, built once for all validations.
+    let val_graph = model.meta.graph_inputs::<B::InnerBackend>(
+        &model.meta.vocabulary.features(&data.topology)?,
+        n,
+        device,
+    );
     let validate = |model: &LearnedModel<B>| -> (f64, f64, f64) {
-        let inner = model.net.valid();
         let inner_model = LearnedModel::<B::InnerBackend> {
             meta: model.meta.clone(),
-            net: inner,
+            net: model.net.valid(),
         };
-        let g = inner_model.graph_from_features(
-            &inner_model
-                .meta
-                .vocabulary
-                .features(&data.topology)
-                .expect("features checked above"),
-            n,
-            device,
-        );
         let (mut loss, mut sq, mut base) = (0.0, 0.0, 0.0);
         for chunk in val.chunks(64) {
             let ys: Vec<&[f64]> = chunk.iter().map(|e| e.y.as_slice()).collect();
             let y = stack::<B::InnerBackend>(&ys, n, device);
             let xhat: Vec<f32> = inner_model
-                .denoise_centred(y, &g)
+                .denoise_centred(y, &val_graph)
                 .into_data()
                 .to_vec()
                 .expect("f32 output");
