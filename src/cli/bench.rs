@@ -32,6 +32,8 @@ pub struct BenchArgs {
     /// Skip the learned-denoiser timings.
     #[arg(long)]
     pub no_learned: bool,
+    #[command(flatten)]
+    pub versus: super::bench_md::VersusMdArgs,
 }
 
 /// Run `f` in rounds until `secs` have passed; returns units per second.
@@ -50,6 +52,13 @@ fn rate(
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
+    if a.versus.versus_md {
+        let v = super::bench_md::run(&a.versus, &a.model, &a.pdb)?;
+        if let Some(j) = &a.json {
+            std::fs::write(j, serde_json::to_string_pretty(&v)?)?;
+        }
+        return Ok(());
+    }
     let cases = [
         ("lj13", DenoiserChoice::Energy, 0.05),
         ("double-well", DenoiserChoice::Exact, 0.2),

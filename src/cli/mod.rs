@@ -2,6 +2,7 @@
 
 mod analyze;
 mod bench;
+mod bench_md;
 mod common;
 mod exact;
 mod md;

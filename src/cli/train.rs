@@ -75,6 +75,10 @@ pub struct TrainArgs {
     pub backend: String,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Stop after this many minutes even if --steps are not done (the learning-rate
+    /// decay follows whichever runs out first).
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
 }
 
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
@@ -139,6 +143,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             ..NetConfig::small(a.cutoff.unwrap_or(if is_cluster { 2.5 } else { 6.0 }))
         },
         init_from: a.init_from.clone(),
+        max_seconds: a.max_minutes.map(|m| m * 60.0),
     };
     let data = TrainData {
         topology,

@@ -27,6 +27,12 @@ pub struct NetConfig {
     /// Messages are summed over neighbours and scaled by this, so their size does not
     /// grow with the molecule.
     pub message_scale: f64,
+    /// Feed dot products of two channel mixes of the vector messages into the scalar
+    /// update. Products of a polar with an axial vector are pseudoscalars, which give
+    /// the scalar channels a direct sense of handedness. Models saved before this
+    /// option existed lack it (serde default false) and load unchanged.
+    #[serde(default)]
+    pub vector_dots: bool,
 }
 
 impl NetConfig {
@@ -37,6 +43,7 @@ impl NetConfig {
             radial_bases: 16,
             cutoff,
             message_scale: 1.0 / 16.0,
+            vector_dots: true,
         }
     }
 }
@@ -61,14 +68,20 @@ pub struct Interaction<B: Backend> {
 }
 
 impl<B: Backend> Interaction<B> {
-    fn new(h: usize, device: &B::Device) -> Self {
+    /// With `dots`, `vector_mix` also produces the two mixes whose dot products feed
+    /// `update_in`; the extra width lives in existing layers (shapes are data in a
+    /// record), so files written without it still load.
+    fn new(h: usize, dots: bool, device: &B::Device) -> Self {
+        let d = usize::from(dots);
         Interaction {
             filter: LinearConfig::new(h, 4 * h).init(device),
             phi_s: LinearConfig::new(h, h).init(device),
             phi_v: LinearConfig::new(h, h).init(device),
-            update_in: LinearConfig::new(3 * h, h).init(device),
+            update_in: LinearConfig::new((3 + d) * h, h).init(device),
             update_out: LinearConfig::new(h, h).init(device),
-            vector_mix: LinearConfig::new(h, h).with_bias(false).init(device),
+            vector_mix: LinearConfig::new(h, (1 + 2 * d) * h)
+                .with_bias(false)
+                .init(device),
             gate: LinearConfig::new(h, h).init(device),
         }
     }
@@ -137,16 +150,19 @@ impl<B: Backend> Interaction<B> {
             .swap_dims(1, 2)
             + 1e-6)
             .sqrt();
-        let ds = self.update_out.forward(silu(
-            self.update_in
-                .forward(Tensor::cat(vec![s.clone(), m_s, m_norm], 2)),
-        ));
+        let all_mixed = self.vector_mix.forward(m_v.permute([0, 2, 3, 1])); // [b, n, 3, kh]
+        let mut update_inputs = vec![s.clone(), m_s, m_norm];
+        if all_mixed.dims()[3] > h {
+            let u = all_mixed.clone().narrow(3, h, h);
+            let w = all_mixed.clone().narrow(3, 2 * h, h);
+            update_inputs.push((u * w).sum_dim(2).reshape([b, n, h]));
+        }
+        let ds = self
+            .update_out
+            .forward(silu(self.update_in.forward(Tensor::cat(update_inputs, 2))));
         let s = s + ds;
         // Gated, channel-mixed vector update: scalars gate whole vectors.
-        let mixed = self
-            .vector_mix
-            .forward(m_v.permute([0, 2, 3, 1]))
-            .permute([0, 3, 1, 2]);
+        let mixed = all_mixed.narrow(3, 0, h).permute([0, 3, 1, 2]);
         let gate: Tensor<B, 4> = sigmoid(self.gate.forward(s.clone()))
             .swap_dims(1, 2)
             .unsqueeze_dim(3);
@@ -211,7 +227,7 @@ impl<B: Backend> EquivariantNet<B> {
             radial: LinearConfig::new(cfg.radial_bases, h).init(device),
             edge_mix: LinearConfig::new(h, h).init(device),
             interactions: (0..cfg.layers)
-                .map(|_| Interaction::new(h, device))
+                .map(|_| Interaction::new(h, cfg.vector_dots, device))
                 .collect(),
             output: LinearConfig::new(h, 1).with_bias(false).init(device),
         }

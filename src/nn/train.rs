@@ -99,6 +99,11 @@ pub struct TrainConfig {
     /// random ones: to train on after a run has ended.
     #[serde(default)]
     pub init_from: Option<PathBuf>,
+    /// Stop after this many seconds of this run even if `steps` are not done. The
+    /// learning-rate schedule follows whichever budget runs out first, so a run cut
+    /// by time still ends at the low rate.
+    #[serde(default)]
+    pub max_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -126,6 +131,9 @@ pub struct TrainSummary {
     pub wall_seconds: f64,
     pub samples_per_second: f64,
     pub resumed_from_step: usize,
+    /// Steps actually taken (fewer than configured when a time budget ended the run).
+    #[serde(default)]
+    pub steps_done: usize,
 }
 
 /// Progress reported to the caller (a progress bar on the command line).
@@ -356,7 +364,10 @@ pub fn train<B: AutodiffBackend>(
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model.net);
         // Cosine decay to 5% of the initial rate.
-        let frac = step as f64 / cfg.steps as f64;
+        let time_frac = cfg
+            .max_seconds
+            .map_or(0.0, |m| t0.elapsed().as_secs_f64() / m.max(1e-9));
+        let frac = (step as f64 / cfg.steps as f64).max(time_frac).min(1.0);
         let lr =
             cfg.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
         model.net = optim.step(lr, model.net, grads);
@@ -366,8 +377,9 @@ pub fn train<B: AutodiffBackend>(
         let done = step + 1;
         let elapsed = t0.elapsed().as_secs_f64();
         let sps = (done - start) as f64 * cfg.batch as f64 / elapsed.max(1e-9);
+        let time_up = cfg.max_seconds.is_some_and(|m| elapsed >= m);
         let mut point = None;
-        if done % cfg.validate_every.max(1) == 0 || done == cfg.steps {
+        if done % cfg.validate_every.max(1) == 0 || done == cfg.steps || time_up {
             let (vl, vr, _) = validate(&model);
             let p = CurvePoint {
                 step: done,
@@ -401,6 +413,12 @@ pub fn train<B: AutodiffBackend>(
                 .map_err(|e| Error::write(&ck_state, e))?;
         }
         summary.samples_per_second = sps;
+        if time_up {
+            tracing::info!(step = done, "time budget spent; stopping");
+            summary.steps_done = done;
+            break;
+        }
+        summary.steps_done = done;
     }
     summary.wall_seconds += t0.elapsed().as_secs_f64();
     summary.final_validation_rmsd = summary

@@ -103,6 +103,13 @@ impl WalkJump {
     pub fn denoiser_name(&self) -> String {
         self.denoiser.name()
     }
+    /// Give the denoiser back, to start a run with other chains without reloading it.
+    pub fn into_denoiser(self) -> Box<dyn Denoiser> {
+        self.denoiser
+    }
+    pub fn trained_sigma(&self) -> Option<f64> {
+        self.denoiser.trained_sigma()
+    }
     /// Noisy positions of all chains.
     pub fn y(&self) -> &[f64] {
         &self.y

@@ -1,0 +1,258 @@
+//! `walkjump bench --versus-md`: wall-clock for walk-jump and for OpenMM to bring the
+//! Ramachandran JSD against a held-out reference below the same thresholds.
+//!
+//! OpenMM's convergence curve comes from a stored OpenMM trajectory (JSD of its first
+//! k frames); its speed is measured live in this run by a short OpenMM job of the
+//! same settings, so both sides are timed on the same machine at the same moment.
+//! Walk-jump is run live and timed from its first step, burn-in included.
+
+use super::sample::learned_denoiser;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use walkjump::analysis::peptide::{compare, PeptideEnsemble};
+use walkjump::io::read_trajectory;
+use walkjump::molecule::{load_structure, LoadOptions};
+use walkjump::sampler::{WalkJump, WalkParams};
+
+/// JSD levels at which the two are compared.
+const TARGETS: [f64; 6] = [0.5, 0.4, 0.35, 0.3, 0.25, 0.2];
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct VersusMdArgs {
+    /// Compare walk-jump against OpenMM in time to the same Ramachandran JSD.
+    #[arg(long)]
+    pub versus_md: bool,
+    /// Held-out reference trajectory the JSD is measured against.
+    #[arg(long, default_value = "assets/data/ala2-reference.dcd")]
+    pub reference: PathBuf,
+    /// An independent OpenMM trajectory (with its .json) for the MD convergence curve.
+    #[arg(long, default_value = "assets/data/ala2-train.dcd")]
+    pub md_traj: PathBuf,
+    /// Python with OpenMM, for the live speed measurement.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    /// Backend of the network for walk-jump (auto, wgpu, ndarray).
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+    /// Walk-jump chains.
+    #[arg(long, default_value_t = 32)]
+    pub wj_chains: usize,
+    /// Walk-jump steps before jumps are kept (their time counts).
+    #[arg(long, default_value_t = 100)]
+    pub wj_burn_in: usize,
+    /// Give walk-jump at most this many seconds.
+    #[arg(long, default_value_t = 300.0)]
+    pub wj_seconds: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct OpenMmSummary {
+    md_steps_per_second: f64,
+    dt_fs: f64,
+    save_every_ps: f64,
+    #[serde(default)]
+    threads: Option<usize>,
+}
+
+fn read_summary(path: &Path) -> anyhow::Result<OpenMmSummary> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Steps per second of OpenMM measured now with a short run of the stored run's
+/// settings; `None` (with the reason logged) when no OpenMM can be started.
+fn live_openmm_rate(python: &str, pdb: &Path, md: &OpenMmSummary) -> Option<f64> {
+    let dir = std::env::temp_dir().join(format!("walkjump-openmm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let out = dir.join("speed");
+    let status = std::process::Command::new(python)
+        .arg("tools/openmm/ala2_md.py")
+        .arg("--pdb")
+        .arg(pdb)
+        .arg("--out")
+        .arg(&out)
+        .args(["--ns", "0.02", "--equilibrate-ps", "2", "--save-ps"])
+        .arg(md.save_every_ps.to_string())
+        .args(["--dt-fs", &md.dt_fs.to_string()])
+        .args(["--threads", &md.threads.unwrap_or(1).to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let rate = match status {
+        Ok(s) if s.success() => {
+            let mut json = out.into_os_string();
+            json.push(".json");
+            read_summary(Path::new(&json))
+                .ok()
+                .map(|s| s.md_steps_per_second)
+        }
+        Ok(s) => {
+            tracing::warn!("OpenMM speed run failed ({s}); using the stored run's speed");
+            None
+        }
+        Err(e) => {
+            tracing::warn!("cannot start {python} ({e}); using the stored run's speed");
+            None
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    rate
+}
+
+/// First time at which a (time, JSD) curve is at or below `target`.
+fn first_below(curve: &[(f64, f64)], target: f64) -> Option<f64> {
+    curve.iter().find(|p| p.1 <= target).map(|p| p.0)
+}
+
+/// Sample counts at which the JSD is evaluated: roughly geometric, so both the early
+/// and the late part of a curve are resolved.
+fn checkpoints(max: usize) -> Vec<usize> {
+    let mut v = vec![];
+    let mut k = 50.0f64;
+    while (k as usize) < max {
+        v.push(k as usize);
+        k *= 1.25;
+    }
+    v.push(max);
+    v
+}
+
+pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_json::Value> {
+    let st = load_structure(pdb, LoadOptions::default())?;
+    let n = st.topology.n_atoms();
+    let mut reference = PeptideEnsemble::new(&st.topology);
+    for x in &read_trajectory(&a.reference, n)
+        .with_context(|| format!("reading reference {}", a.reference.display()))?
+        .frames
+    {
+        reference.add(0, x);
+    }
+    anyhow::ensure!(
+        !reference.rama.is_empty(),
+        "{} has no φ/ψ pair to compare",
+        pdb.display()
+    );
+    let rama_jsd = |e: &PeptideEnsemble| compare(e, &reference).0[0].ramachandran_jsd;
+
+    // MD: JSD of growing prefixes of an independent OpenMM run.
+    let md_frames = read_trajectory(&a.md_traj, n)
+        .with_context(|| format!("reading {}", a.md_traj.display()))?
+        .frames;
+    let mut md_json = a.md_traj.clone().into_os_string();
+    md_json.push(".json");
+    let md_json = PathBuf::from(md_json);
+    let md_json = if md_json.exists() {
+        md_json
+    } else {
+        a.md_traj.with_extension("json")
+    };
+    let stored = read_summary(&md_json)?;
+    let live = live_openmm_rate(&a.python, pdb, &stored);
+    let steps_per_s = live.unwrap_or(stored.md_steps_per_second);
+    let steps_per_frame = stored.save_every_ps * 1000.0 / stored.dt_fs;
+    let seconds_per_frame = steps_per_frame / steps_per_s;
+    let mut md_ens = PeptideEnsemble::new(&st.topology);
+    let mut md_curve = vec![];
+    let mut next = checkpoints(md_frames.len()).into_iter().peekable();
+    for (i, x) in md_frames.iter().enumerate() {
+        md_ens.add(0, x);
+        if next.peek() == Some(&(i + 1)) {
+            next.next();
+            md_curve.push(((i + 1) as f64 * seconds_per_frame, rama_jsd(&md_ens)));
+        }
+    }
+
+    // Walk-jump, live.
+    let den = learned_denoiser(model, &a.backend, &st.topology)?;
+    let backend = den.name();
+    let sigma = den.trained_sigma().context("learned models know their σ")?;
+    let params = WalkParams {
+        clip: Some(WalkParams::auto_clip(den.dim(), sigma)),
+        ..WalkParams::defaults(sigma)
+    };
+    let mut wj = WalkJump::new(
+        params,
+        den,
+        vec![st.positions.clone()],
+        a.wj_chains.max(1),
+        11,
+    )?;
+    let mut wj_ens = PeptideEnsemble::new(&st.topology);
+    let mut wj_curve = vec![];
+    let d = wj.dim();
+    let t0 = Instant::now();
+    let mut steps = 0usize;
+    let mut next_eval = 50usize;
+    let final_target = TARGETS[TARGETS.len() - 1];
+    while t0.elapsed().as_secs_f64() < a.wj_seconds {
+        let rep = wj.step()?;
+        steps += 1;
+        if steps > a.wj_burn_in && rep.jumped {
+            for c in 0..wj.chains() {
+                wj_ens.add(c, &wj.jumps()[c * d..(c + 1) * d]);
+            }
+        }
+        if wj_ens.frames >= next_eval {
+            next_eval = (next_eval as f64 * 1.25) as usize + 1;
+            let j = rama_jsd(&wj_ens);
+            wj_curve.push((t0.elapsed().as_secs_f64(), j));
+            if j <= final_target {
+                break;
+            }
+        }
+    }
+    let wj_seconds = t0.elapsed().as_secs_f64();
+    let wj_final = rama_jsd(&wj_ens);
+
+    println!();
+    println!(
+        "time to Ramachandran JSD (18x18) against {} ({} frames)",
+        a.reference.display(),
+        md_frames.len().min(reference.frames)
+    );
+    println!(
+        "OpenMM: {:.0} steps/s ({}), {:.3} s per {} ps frame; {} frames of {}",
+        steps_per_s,
+        if live.is_some() {
+            "measured now"
+        } else {
+            "stored run"
+        },
+        seconds_per_frame,
+        stored.save_every_ps,
+        md_frames.len(),
+        a.md_traj.display()
+    );
+    println!(
+        "walk-jump: {} chains on {backend}, {steps} steps ({} kept jumps) in {wj_seconds:.1} s, final JSD {wj_final:.3}",
+        wj.chains(),
+        wj_ens.frames
+    );
+    println!(
+        "{:>8} {:>14} {:>14} {:>12}",
+        "JSD ≤", "walk-jump s", "OpenMM s", "OpenMM / WJ"
+    );
+    let fmt = |t: Option<f64>| t.map_or("not reached".to_string(), |t| format!("{t:.1}"));
+    let mut rows = vec![];
+    for target in TARGETS {
+        let w = first_below(&wj_curve, target);
+        let m = first_below(&md_curve, target);
+        let ratio = match (w, m) {
+            (Some(w), Some(m)) => format!("{:.2}", m / w),
+            _ => "-".into(),
+        };
+        println!("{target:>8} {:>14} {:>14} {ratio:>12}", fmt(w), fmt(m));
+        rows.push(serde_json::json!({"jsd": target, "walkjump_seconds": w, "openmm_seconds": m}));
+    }
+    Ok(serde_json::json!({
+        "reference": a.reference, "md_traj": a.md_traj,
+        "openmm_steps_per_s": steps_per_s, "openmm_speed_measured_now": live.is_some(),
+        "openmm_seconds_per_frame": seconds_per_frame,
+        "walkjump_backend": backend, "walkjump_chains": wj.chains(), "walkjump_steps": steps,
+        "walkjump_kept_jumps": wj_ens.frames, "walkjump_seconds": wj_seconds,
+        "walkjump_final_jsd": wj_final, "md_final_jsd": md_curve.last().map(|p| p.1),
+        "targets": rows, "walkjump_curve": wj_curve, "md_curve": md_curve,
+    }))
+}
