@@ -1,5 +1,6 @@
 //! `walkjump`: the command-line face of Walk-Jump Studio.
 
+mod app;
 mod cli;
 
 use clap::Parser;

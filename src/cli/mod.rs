@@ -18,12 +18,15 @@ use clap::{Parser, Subcommand};
     about = "Walk-jump sampling of molecular conformations (JAMUN)"
 )]
 pub struct Cli {
+    /// Without a subcommand the desktop app opens on the bundled alanine dipeptide.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// The desktop app: live walk-jump sampling with 3-D view and panels.
+    Gui(crate::app::GuiArgs),
     /// Reference Langevin (BAOAB) dynamics of a system with known energy.
     Md(md::MdArgs),
     /// Walk-jump sampling with an exact or energy-based denoiser.
@@ -39,7 +42,8 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+    match cli.command.unwrap_or(Command::Gui(Default::default())) {
+        Command::Gui(a) => crate::app::run(a),
         Command::Md(a) => md::run(a),
         Command::Sample(a) => sample::run(a),
         Command::Analyze(a) => analyze::run(a),

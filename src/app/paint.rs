@@ -1,0 +1,229 @@
+//! Small plots painted straight into egui: a free-energy heatmap and line charts.
+//! (The same data is exported with plotters by the command line's `analyze`.)
+
+use bevy_egui::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Vec2};
+
+/// Free energies above this many k_BT over the minimum share the last colour.
+const F_MAX: f64 = 6.0;
+
+fn viridis(t: f64) -> Color32 {
+    // A few stops of viridis, linearly interpolated: low free energy is bright.
+    const STOPS: [(f64, [u8; 3]); 5] = [
+        (0.0, [253, 231, 37]),
+        (0.25, [94, 201, 98]),
+        (0.5, [33, 145, 140]),
+        (0.75, [59, 82, 139]),
+        (1.0, [68, 1, 84]),
+    ];
+    let t = t.clamp(0.0, 1.0);
+    for w in STOPS.windows(2) {
+        let ((a, ca), (b, cb)) = (w[0], w[1]);
+        if t <= b {
+            let f = (t - a) / (b - a);
+            let mix = |i: usize| (ca[i] as f64 + f * (cb[i] as f64 - ca[i] as f64)) as u8;
+            return Color32::from_rgb(mix(0), mix(1), mix(2));
+        }
+    }
+    Color32::from_rgb(68, 1, 84)
+}
+
+/// Axis frame with a title; returns the plotting rectangle.
+fn frame(ui: &mut egui::Ui, size: Vec2, title: &str) -> (egui::Painter, Rect) {
+    let (resp, painter) = ui.allocate_painter(size, Sense::hover());
+    let r = resp.rect;
+    painter.text(
+        r.left_top() + Vec2::new(4.0, 0.0),
+        egui::Align2::LEFT_TOP,
+        title,
+        egui::FontId::proportional(12.0),
+        Color32::LIGHT_GRAY,
+    );
+    let plot = Rect::from_min_max(r.min + Vec2::new(30.0, 16.0), r.max - Vec2::new(4.0, 16.0));
+    painter.rect_filled(plot, 0.0, Color32::from_rgb(20, 22, 28));
+    (painter, plot)
+}
+
+fn tick(painter: &egui::Painter, at: Pos2, text: String, align: egui::Align2) {
+    painter.text(at, align, text, egui::FontId::monospace(9.0), Color32::GRAY);
+}
+
+/// Ramachandran-style heatmap of `counts` (rows φ, columns ψ, both −180..180).
+pub fn heatmap(ui: &mut egui::Ui, counts: &[f64], bins: usize, side: f32, title: &str) {
+    let (painter, plot) = frame(ui, Vec2::new(side + 34.0, side + 32.0), title);
+    let total: f64 = counts.iter().sum();
+    let max = counts.iter().cloned().fold(0.0, f64::max);
+    if total > 0.0 && counts.len() == bins * bins {
+        let mut mesh = egui::Mesh::default();
+        let w = plot.width() / bins as f32;
+        let h = plot.height() / bins as f32;
+        for i in 0..bins {
+            for j in 0..bins {
+                let c = counts[i * bins + j];
+                if c <= 0.0 {
+                    continue;
+                }
+                let f = -(c / max).ln();
+                // φ along x, ψ up.
+                let x = plot.min.x + i as f32 * w;
+                let y = plot.max.y - (j + 1) as f32 * h;
+                mesh.add_colored_rect(
+                    Rect::from_min_size(Pos2::new(x, y), Vec2::new(w + 0.5, h + 0.5)),
+                    viridis(f / F_MAX),
+                );
+            }
+        }
+        painter.add(egui::Shape::mesh(mesh));
+    } else {
+        painter.text(
+            plot.center(),
+            egui::Align2::CENTER_CENTER,
+            "no samples yet",
+            egui::FontId::proportional(11.0),
+            Color32::GRAY,
+        );
+    }
+    for (k, v) in [-180, 0, 180].iter().enumerate() {
+        let fx = k as f32 / 2.0;
+        tick(
+            &painter,
+            Pos2::new(plot.min.x + fx * plot.width(), plot.max.y + 1.0),
+            format!("{v}"),
+            egui::Align2::CENTER_TOP,
+        );
+        tick(
+            &painter,
+            Pos2::new(plot.min.x - 2.0, plot.max.y - fx * plot.height()),
+            format!("{v}"),
+            egui::Align2::RIGHT_CENTER,
+        );
+    }
+    tick(
+        &painter,
+        Pos2::new(plot.max.x, plot.max.y + 1.0),
+        "φ".into(),
+        egui::Align2::RIGHT_TOP,
+    );
+    tick(
+        &painter,
+        Pos2::new(plot.min.x + 2.0, plot.min.y),
+        "ψ".into(),
+        egui::Align2::LEFT_TOP,
+    );
+}
+
+pub struct Series<'a> {
+    pub label: &'a str,
+    pub points: Vec<[f64; 2]>,
+    pub color: Color32,
+}
+
+/// Line chart of several series on shared axes.
+pub fn lines(ui: &mut egui::Ui, size: Vec2, title: &str, series: &[Series], y_from_zero: bool) {
+    let (painter, plot) = frame(ui, size, title);
+    let pts = series.iter().flat_map(|s| s.points.iter());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in pts {
+        if p[0].is_finite() && p[1].is_finite() {
+            x0 = x0.min(p[0]);
+            x1 = x1.max(p[0]);
+            y0 = y0.min(p[1]);
+            y1 = y1.max(p[1]);
+        }
+    }
+    if x0 > x1 {
+        painter.text(
+            plot.center(),
+            egui::Align2::CENTER_CENTER,
+            "no data yet",
+            egui::FontId::proportional(11.0),
+            Color32::GRAY,
+        );
+        return;
+    }
+    if y_from_zero {
+        y0 = y0.min(0.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    if y1 <= y0 {
+        y1 = y0 + 1.0;
+    }
+    let map = |p: &[f64; 2]| {
+        Pos2::new(
+            plot.min.x + ((p[0] - x0) / (x1 - x0)) as f32 * plot.width(),
+            plot.max.y - ((p[1] - y0) / (y1 - y0)) as f32 * plot.height(),
+        )
+    };
+    for s in series {
+        let line: Vec<Pos2> = s
+            .points
+            .iter()
+            .filter(|p| p[0].is_finite() && p[1].is_finite())
+            .map(map)
+            .collect();
+        if line.len() > 1 {
+            painter.add(egui::Shape::line(line, Stroke::new(1.5, s.color)));
+        }
+    }
+    tick(
+        &painter,
+        Pos2::new(plot.min.x, plot.max.y + 1.0),
+        fmt(x0),
+        egui::Align2::LEFT_TOP,
+    );
+    tick(
+        &painter,
+        Pos2::new(plot.max.x, plot.max.y + 1.0),
+        fmt(x1),
+        egui::Align2::RIGHT_TOP,
+    );
+    tick(
+        &painter,
+        Pos2::new(plot.min.x - 2.0, plot.max.y),
+        fmt(y0),
+        egui::Align2::RIGHT_BOTTOM,
+    );
+    tick(
+        &painter,
+        Pos2::new(plot.min.x - 2.0, plot.min.y),
+        fmt(y1),
+        egui::Align2::RIGHT_TOP,
+    );
+    // Legend.
+    let mut at = Pos2::new(plot.max.x - 4.0, plot.min.y + 2.0);
+    for s in series {
+        painter.text(
+            at,
+            egui::Align2::RIGHT_TOP,
+            s.label,
+            egui::FontId::proportional(10.0),
+            s.color,
+        );
+        at.y += 12.0;
+    }
+}
+
+fn fmt(v: f64) -> String {
+    if v.abs() >= 1000.0 || (v != 0.0 && v.abs() < 0.01) {
+        format!("{v:.1e}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A histogram as a normalised density curve over [lo, hi).
+pub fn density(lo: f64, hi: f64, counts: &[f64]) -> Vec<[f64; 2]> {
+    let total: f64 = counts.iter().sum();
+    let w = (hi - lo) / counts.len().max(1) as f64;
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            [
+                lo + (i as f64 + 0.5) * w,
+                if total > 0.0 { c / (total * w) } else { 0.0 },
+            ]
+        })
+        .collect()
+}

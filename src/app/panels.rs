@@ -1,0 +1,512 @@
+//! The egui panels: menus, sampler controls, live statistics, status bar.
+
+use super::link::Live;
+use super::paint::{self, Series};
+use super::view3d::CentralRect;
+use super::{asset, Bundled};
+use bevy::diagnostic::{DiagnosticsStore, FrameTimeDiagnosticsPlugin};
+use bevy::prelude::*;
+use bevy::tasks::{block_on, futures_lite::future::poll_once, AsyncComputeTaskPool, Task};
+use bevy_egui::egui::{self, Color32, Vec2};
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
+use std::path::PathBuf;
+use walkjump::live::{Command, LiveParams, SystemSpec};
+
+#[derive(Clone, Copy, Debug)]
+enum Purpose {
+    OpenPdb,
+    OpenModel,
+    OpenReference,
+    SaveEnsemble,
+    SaveMetrics,
+}
+
+/// What the user last asked to open, so a new PDB can reuse the current model.
+#[derive(Resource)]
+pub struct Ui {
+    pub spec: Option<SystemSpec>,
+    dialog: Option<(Purpose, Task<Option<PathBuf>>)>,
+    path_text: String,
+    show_log: bool,
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Ui {
+            spec: None,
+            dialog: None,
+            path_text: String::new(),
+            show_log: false,
+        }
+    }
+}
+
+impl Ui {
+    pub fn with_spec(spec: SystemSpec) -> Self {
+        Ui {
+            spec: Some(spec),
+            ..Default::default()
+        }
+    }
+}
+
+pub struct PanelsPlugin;
+
+impl Plugin for PanelsPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Ui>()
+            .add_systems(EguiPrimaryContextPass, draw);
+    }
+}
+
+/// Open or save through the desktop's file dialog, off the GUI thread.
+fn start_dialog(ui: &mut Ui, purpose: Purpose) {
+    if ui.dialog.is_some() {
+        return;
+    }
+    let mut d = rfd::AsyncFileDialog::new();
+    d = match purpose {
+        Purpose::OpenPdb => d.add_filter("PDB", &["pdb", "cif"]),
+        Purpose::OpenModel => d.add_filter("walk-jump model", &["wjm"]),
+        Purpose::OpenReference => d.add_filter("trajectory", &["dcd", "pdb"]),
+        Purpose::SaveEnsemble => d
+            .add_filter("trajectory", &["dcd", "pdb"])
+            .set_file_name("ensemble.dcd"),
+        Purpose::SaveMetrics => d
+            .add_filter("JSON", &["json"])
+            .set_file_name("metrics.json"),
+    };
+    let task = AsyncComputeTaskPool::get().spawn(async move {
+        let h = match purpose {
+            Purpose::SaveEnsemble | Purpose::SaveMetrics => d.save_file().await,
+            _ => d.pick_file().await,
+        };
+        h.map(|h| h.path().to_path_buf())
+    });
+    ui.dialog = Some((purpose, task));
+}
+
+/// Act on a path the user chose, from a dialog or typed into the path box.
+fn act(live: &mut Live, ui: &mut Ui, purpose_path: (Purpose, PathBuf)) {
+    let (purpose, path) = purpose_path;
+    match purpose {
+        Purpose::OpenPdb => {
+            let model = match &ui.spec {
+                Some(SystemSpec::Molecule { model, .. }) => model.clone(),
+                _ => asset("models/ala2.wjm"),
+            };
+            open(
+                live,
+                ui,
+                SystemSpec::Molecule {
+                    pdb: path,
+                    model,
+                    reference: None,
+                },
+            );
+        }
+        Purpose::OpenModel => match ui.spec.clone() {
+            Some(SystemSpec::Molecule { pdb, reference, .. }) => open(
+                live,
+                ui,
+                SystemSpec::Molecule {
+                    pdb,
+                    model: path,
+                    reference,
+                },
+            ),
+            Some(SystemSpec::Cluster { name, .. }) => {
+                open(live, ui, SystemSpec::Cluster { name, model: path })
+            }
+            None => live.say("open a molecule first", true),
+        },
+        Purpose::OpenReference => live.send(Command::LoadReference(path)),
+        Purpose::SaveEnsemble => live.send(Command::SaveEnsemble(path)),
+        Purpose::SaveMetrics => live.send(Command::SaveMetrics(path)),
+    }
+}
+
+/// Open a PDB with the current model, as the menu does.
+pub fn act_open_pdb(live: &mut Live, ui: &mut Ui, path: PathBuf) {
+    act(live, ui, (Purpose::OpenPdb, path));
+}
+
+pub fn open(live: &mut Live, ui: &mut Ui, spec: SystemSpec) {
+    live.say(format!("opening {} …", spec.label()), false);
+    ui.spec = Some(spec.clone());
+    live.send(Command::Load(spec));
+}
+
+fn draw(
+    mut contexts: EguiContexts,
+    mut live: ResMut<Live>,
+    mut ui_state: ResMut<Ui>,
+    mut central: ResMut<CentralRect>,
+    diagnostics: Res<DiagnosticsStore>,
+) -> Result {
+    if let Some((purpose, task)) = ui_state.dialog.as_mut() {
+        if let Some(result) = block_on(poll_once(task)) {
+            let purpose = *purpose;
+            ui_state.dialog = None;
+            if let Some(path) = result {
+                act(&mut live, &mut ui_state, (purpose, path));
+            }
+        }
+    }
+    let ctx = contexts.ctx_mut()?.clone();
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    let fps = diagnostics
+        .get(&FrameTimeDiagnosticsPlugin::FPS)
+        .and_then(|d| d.smoothed())
+        .unwrap_or(0.0);
+
+    egui::Panel::top("menu").show(&mut root, |ui| menu_bar(ui, &mut live, &mut ui_state));
+    egui::Panel::bottom("status").show(&mut root, |ui| {
+        status_bar(ui, &mut live, &mut ui_state, fps)
+    });
+    egui::Panel::left("controls")
+        .default_size(270.0)
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| controls(ui, &mut live));
+        });
+    egui::Panel::right("stats")
+        .default_size(470.0)
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| stats(ui, &live));
+        });
+    let rest = root.available_rect_before_wrap();
+    // Captions over the two viewports.
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        "captions".into(),
+    ));
+    let sigma = live.snap.as_ref().map(|s| s.params.sigma).unwrap_or(0.0);
+    let chain = live.snap.as_ref().map(|s| s.chain).unwrap_or(0);
+    painter.text(
+        rest.left_top() + Vec2::new(8.0, 6.0),
+        egui::Align2::LEFT_TOP,
+        format!("walk  y = x + noise   (σ = {sigma:.3}, chain {chain})"),
+        egui::FontId::proportional(14.0),
+        Color32::from_rgb(200, 200, 210),
+    );
+    painter.text(
+        egui::pos2(rest.center().x + 8.0, rest.top() + 6.0),
+        egui::Align2::LEFT_TOP,
+        "jump  x̂(y), trail of earlier jumps",
+        egui::FontId::proportional(14.0),
+        Color32::from_rgb(200, 200, 210),
+    );
+    painter.line_segment(
+        [
+            egui::pos2(rest.center().x, rest.top()),
+            egui::pos2(rest.center().x, rest.bottom()),
+        ],
+        egui::Stroke::new(1.0, Color32::from_gray(70)),
+    );
+    central.0 = Some(Rect::new(rest.min.x, rest.min.y, rest.max.x, rest.max.y));
+    Ok(())
+}
+
+fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("System", |ui| {
+            if ui.button("Alanine dipeptide").clicked() {
+                open(live, st, Bundled::ala2());
+            }
+            if ui.button("LJ-13 cluster").clicked() {
+                open(live, st, Bundled::cluster("lj13"));
+            }
+            if ui.button("LJ-55 cluster").clicked() {
+                open(live, st, Bundled::cluster("lj55"));
+            }
+            ui.separator();
+            if ui.button("Open PDB…").clicked() {
+                start_dialog(st, Purpose::OpenPdb);
+            }
+            if ui.button("Open model…").clicked() {
+                start_dialog(st, Purpose::OpenModel);
+            }
+            if ui.button("Open reference trajectory…").clicked() {
+                start_dialog(st, Purpose::OpenReference);
+            }
+        });
+        ui.menu_button("Save", |ui| {
+            if ui.button("Ensemble (DCD or PDB)…").clicked() {
+                start_dialog(st, Purpose::SaveEnsemble);
+            }
+            if ui.button("Metrics (JSON)…").clicked() {
+                start_dialog(st, Purpose::SaveMetrics);
+            }
+        });
+        ui.separator();
+        ui.label("path:");
+        ui.add(egui::TextEdit::singleline(&mut st.path_text).desired_width(260.0));
+        let path = PathBuf::from(st.path_text.trim());
+        let has = !st.path_text.trim().is_empty();
+        for (label, purpose) in [
+            ("open PDB", Purpose::OpenPdb),
+            ("open model", Purpose::OpenModel),
+            ("open reference", Purpose::OpenReference),
+            ("save ensemble", Purpose::SaveEnsemble),
+            ("save metrics", Purpose::SaveMetrics),
+        ] {
+            if ui.add_enabled(has, egui::Button::new(label)).clicked() {
+                act(live, st, (purpose, path.clone()));
+            }
+        }
+    });
+}
+
+fn controls(ui: &mut egui::Ui, live: &mut Live) {
+    let Some(info) = live.info.clone() else {
+        ui.label("loading…");
+        return;
+    };
+    ui.heading(&info.name);
+    ui.label(format!(
+        "{} atoms · {}",
+        info.topology.n_atoms(),
+        info.denoiser
+    ));
+    if let Some(ts) = info.trained_sigma {
+        ui.label(format!("model trained at σ = {ts}"));
+    }
+    ui.separator();
+    let paused = live.paused;
+    ui.horizontal(|ui| {
+        if ui
+            .button(if paused { "▶ Play" } else { "⏸ Pause" })
+            .clicked()
+        {
+            live.set_paused(!paused);
+        }
+        if ui.button("Step").clicked() {
+            live.set_paused(true);
+            live.send(Command::Step);
+        }
+        if ui.button("Reset run").clicked() {
+            live.send(Command::Reset);
+        }
+    });
+    ui.separator();
+    let Some(mut p) = live.params else {
+        return;
+    };
+    let before = p;
+    let s0 = info.trained_sigma.unwrap_or(p.sigma);
+    ui.label("Walk (BAOAB in y) and jump");
+    ui.add(
+        egui::Slider::new(&mut p.sigma, s0 * 0.1..=s0 * 4.0)
+            .logarithmic(true)
+            .text("σ noise"),
+    );
+    ui.add(
+        egui::Slider::new(&mut p.gamma, 0.01..=20.0)
+            .logarithmic(true)
+            .text("γ friction"),
+    );
+    ui.add(
+        egui::Slider::new(&mut p.dt, p.sigma * 0.02..=p.sigma * 3.0)
+            .logarithmic(true)
+            .text("Δt step"),
+    );
+    ui.add(
+        egui::Slider::new(&mut p.mass, 0.1..=10.0)
+            .logarithmic(true)
+            .text("M mass"),
+    );
+    ui.add(
+        egui::Slider::new(&mut p.chains, 1..=256)
+            .logarithmic(true)
+            .text("chains"),
+    );
+    ui.add(egui::Slider::new(&mut p.jump_every, 1..=50).text("jump every"));
+    if ui
+        .button("Defaults (σ from the model, γ = 1, Δt = σ, M = 1)")
+        .clicked()
+    {
+        p = LiveParams {
+            chains: p.chains,
+            ..info.defaults
+        };
+    }
+    if p != before {
+        live.params = Some(p);
+        live.send(Command::SetParams(p));
+    }
+    if let Some(snap) = &live.snap {
+        ui.separator();
+        let mut chain = snap.chain;
+        if ui
+            .add(egui::Slider::new(&mut chain, 0..=p.chains.saturating_sub(1)).text("shown chain"))
+            .changed()
+        {
+            live.send(Command::SelectChain(chain));
+        }
+    }
+}
+
+fn stats(ui: &mut egui::Ui, live: &Live) {
+    let Some(snap) = &live.snap else {
+        ui.label("waiting for the first samples…");
+        return;
+    };
+    let st = &snap.stats;
+    let w = ui.available_width().max(300.0);
+    for r in &st.rama {
+        let jsd = r
+            .jsd
+            .map(|j| format!("   JSD to reference {j:.3}"))
+            .unwrap_or_default();
+        ui.label(format!("Ramachandran {}{jsd}", r.residue));
+        ui.horizontal(|ui| {
+            let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
+            paint::heatmap(
+                ui,
+                &r.counts,
+                r.bins,
+                side,
+                &format!("walk-jump (n = {})", snap.kept),
+            );
+            if let Some(reference) = &r.reference {
+                paint::heatmap(ui, reference, r.bins, side, "reference MD");
+            }
+        });
+    }
+    if !st.jsd_history.is_empty() {
+        paint::lines(
+            ui,
+            Vec2::new(w, 120.0),
+            "Ramachandran JSD against the reference, by samples",
+            &[Series {
+                label: "JSD",
+                points: st.jsd_history.iter().map(|&(n, j)| [n as f64, j]).collect(),
+                color: Color32::from_rgb(240, 180, 80),
+            }],
+            true,
+        );
+    }
+    if let Some(h) = &st.h_r {
+        let mut series = vec![Series {
+            label: "walk-jump",
+            points: paint::density(h.lo, h.hi, &h.counts),
+            color: Color32::from_rgb(90, 200, 230),
+        }];
+        if let Some(r) = &h.reference {
+            series.push(Series {
+                label: "MD",
+                points: paint::density(h.lo, h.hi, r),
+                color: Color32::from_rgb(240, 140, 90),
+            });
+        }
+        let tvd = h.tvd.map(|t| format!("  (TVD {t:.3})")).unwrap_or_default();
+        paint::lines(
+            ui,
+            Vec2::new(w, 160.0),
+            &format!("h(r), pair distances{tvd}"),
+            &series,
+            true,
+        );
+    }
+    if let Some(e) = &st.energy {
+        let mut series = vec![Series {
+            label: "walk-jump",
+            points: paint::density(e.lo, e.hi, &e.counts),
+            color: Color32::from_rgb(90, 200, 230),
+        }];
+        if let Some(r) = &e.reference {
+            series.push(Series {
+                label: "MD",
+                points: paint::density(e.lo, e.hi, r),
+                color: Color32::from_rgb(240, 140, 90),
+            });
+        }
+        let tvd = e.tvd.map(|t| format!("  (TVD {t:.3})")).unwrap_or_default();
+        paint::lines(
+            ui,
+            Vec2::new(w, 140.0),
+            &format!("energy / k_BT{tvd}"),
+            &series,
+            true,
+        );
+    }
+    if !st.acf.is_empty() {
+        let colors = [
+            Color32::from_rgb(120, 220, 120),
+            Color32::from_rgb(220, 120, 220),
+            Color32::from_rgb(230, 200, 90),
+            Color32::from_rgb(120, 160, 240),
+        ];
+        let series: Vec<Series> = st
+            .acf
+            .iter()
+            .enumerate()
+            .map(|(k, (label, a))| Series {
+                label,
+                points: a.iter().enumerate().map(|(i, v)| [i as f64, *v]).collect(),
+                color: colors[k % colors.len()],
+            })
+            .collect();
+        paint::lines(
+            ui,
+            Vec2::new(w, 140.0),
+            "torsion autocorrelation by lag (jumps)",
+            &series,
+            true,
+        );
+    }
+}
+
+fn status_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
+    ui.horizontal(|ui| {
+        if let Some(s) = &live.snap {
+            ui.label(format!(
+                "{:.0} samples/s · {fps:.0} fps · step {} · {} samples · {} chains · {} restarts{}",
+                s.samples_per_second,
+                s.step,
+                s.kept,
+                s.params.chains,
+                s.restarts,
+                if s.paused { " · paused" } else { "" }
+            ));
+        } else {
+            ui.label(format!("{fps:.0} fps"));
+        }
+        ui.separator();
+        if let Some(m) = live.log.last() {
+            let color = if m.error {
+                Color32::from_rgb(255, 110, 100)
+            } else {
+                Color32::from_gray(190)
+            };
+            ui.colored_label(color, &m.text);
+        }
+        if ui
+            .small_button(if st.show_log { "hide log" } else { "log" })
+            .clicked()
+        {
+            st.show_log = !st.show_log;
+        }
+    });
+    if st.show_log {
+        egui::ScrollArea::vertical()
+            .max_height(120.0)
+            .stick_to_bottom(true)
+            .show(ui, |ui| {
+                for m in &live.log {
+                    let color = if m.error {
+                        Color32::from_rgb(255, 110, 100)
+                    } else {
+                        Color32::from_gray(180)
+                    };
+                    ui.colored_label(color, &m.text);
+                }
+            });
+    }
+}

@@ -1,0 +1,231 @@
+//! Statistics of a live run, accumulated on the sampler thread as jumps arrive, and
+//! the plain-data views of them that are sent to the GUI.
+
+use crate::analysis::acf::torsion_acf;
+use crate::analysis::divergence::{jensen_shannon_distance, tvd};
+use crate::analysis::peptide::{PeptideEnsemble, RAMA_PLOT_BINS};
+use crate::analysis::rdf::PairDistanceHistogram;
+use crate::molecule::TorsionKind;
+
+/// Ramachandran of one residue: 72 × 72 plot bins (row-major, φ rows, ψ columns).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RamaView {
+    pub residue: String,
+    pub bins: usize,
+    pub counts: Vec<f64>,
+    pub reference: Option<Vec<f64>>,
+    /// Current Jensen–Shannon distance on the 18 × 18 metric bins.
+    pub jsd: Option<f64>,
+}
+
+/// A 1-D histogram on [lo, hi) with an optional reference on the same bins.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistogramView {
+    pub lo: f64,
+    pub hi: f64,
+    pub counts: Vec<f64>,
+    pub reference: Option<Vec<f64>>,
+    /// TVD to the reference when there is one.
+    pub tvd: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StatsView {
+    pub rama: Vec<RamaView>,
+    /// (kept samples, Ramachandran JSD of the first residue) as the run went on.
+    pub jsd_history: Vec<(usize, f64)>,
+    pub h_r: Option<HistogramView>,
+    pub energy: Option<HistogramView>,
+    /// (label, autocorrelation by lag in jump steps).
+    pub acf: Vec<(String, Vec<f64>)>,
+}
+
+const ENERGY_BINS: usize = 50;
+const ACF_MAX_LAG: usize = 200;
+
+pub struct LiveStats {
+    peptide: Option<(PeptideEnsemble, Option<PeptideEnsemble>)>,
+    h_r: Option<(PairDistanceHistogram, Option<Vec<f64>>)>,
+    energies: Vec<f64>,
+    reference_energies: Vec<f64>,
+    jsd_history: Vec<(usize, f64)>,
+    next_jsd_at: usize,
+    acf: Vec<(String, Vec<f64>)>,
+    pub kept: usize,
+}
+
+impl LiveStats {
+    pub fn peptide(ensemble: PeptideEnsemble, reference: Option<PeptideEnsemble>) -> Self {
+        Self::empty(Some((ensemble, reference)), None)
+    }
+
+    pub fn cluster(n_atoms: usize) -> Self {
+        Self::empty(None, Some((PairDistanceHistogram::new(n_atoms), None)))
+    }
+
+    fn empty(
+        peptide: Option<(PeptideEnsemble, Option<PeptideEnsemble>)>,
+        h_r: Option<(PairDistanceHistogram, Option<Vec<f64>>)>,
+    ) -> Self {
+        LiveStats {
+            peptide,
+            h_r,
+            energies: vec![],
+            reference_energies: vec![],
+            jsd_history: vec![],
+            next_jsd_at: 64,
+            acf: vec![],
+            kept: 0,
+        }
+    }
+
+    /// A fresh accumulator for the same system, keeping the reference.
+    pub fn cleared(&self) -> Self {
+        let peptide = self.peptide.as_ref().map(|(e, r)| {
+            let top = &e.topology;
+            (PeptideEnsemble::new(top), r.clone())
+        });
+        let h_r = self.h_r.as_ref().map(|(h, r)| {
+            let mut fresh = h.clone();
+            fresh.hist.counts.iter_mut().for_each(|c| *c = 0.0);
+            fresh.hist.outside = 0.0;
+            (fresh, r.clone())
+        });
+        let mut s = Self::empty(peptide, h_r);
+        s.reference_energies = self.reference_energies.clone();
+        s
+    }
+
+    pub fn set_peptide_reference(&mut self, reference: PeptideEnsemble) {
+        if let Some((_, r)) = self.peptide.as_mut() {
+            *r = Some(reference);
+        }
+        self.jsd_history.clear();
+        self.next_jsd_at = 64;
+    }
+
+    pub fn set_cluster_reference(&mut self, h_r: Vec<f64>, energies: Vec<f64>) {
+        if let Some((_, r)) = self.h_r.as_mut() {
+            *r = Some(h_r);
+        }
+        self.reference_energies = energies;
+    }
+
+    pub fn has_reference(&self) -> bool {
+        match (&self.peptide, &self.h_r) {
+            (Some((_, r)), _) => r.is_some(),
+            (_, Some((_, r))) => r.is_some(),
+            _ => false,
+        }
+    }
+
+    /// One kept jump of chain `chain`, with its energy where the energy is known.
+    pub fn add(&mut self, chain: usize, x: &[f64], energy: Option<f64>) {
+        if let Some((e, _)) = self.peptide.as_mut() {
+            e.add(chain, x);
+        }
+        if let Some((h, _)) = self.h_r.as_mut() {
+            h.add_frame(x);
+        }
+        if let Some(u) = energy {
+            self.energies.push(u);
+        }
+        self.kept += 1;
+        if self.kept >= self.next_jsd_at {
+            self.next_jsd_at = (self.next_jsd_at as f64 * 1.15) as usize + 1;
+            if let Some(j) = self.rama_jsd() {
+                self.jsd_history.push((self.kept, j));
+            }
+        }
+    }
+
+    fn rama_jsd(&self) -> Option<f64> {
+        let (e, r) = self.peptide.as_ref()?;
+        let r = r.as_ref()?;
+        let (a, b) = (e.rama.first()?, r.rama.first()?);
+        Some(jensen_shannon_distance(&a.counts, &b.counts))
+    }
+
+    /// Recompute the autocorrelations (costly: call it now and then, not per frame).
+    pub fn update_acf(&mut self) {
+        let Some((e, _)) = self.peptide.as_ref() else {
+            return;
+        };
+        self.acf = e
+            .topology
+            .torsions
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| matches!(t.kind, TorsionKind::Phi | TorsionKind::Psi))
+            .map(|(i, t)| {
+                (
+                    t.label.clone(),
+                    torsion_acf(&e.torsion_series(i), ACF_MAX_LAG),
+                )
+            })
+            .collect();
+    }
+
+    pub fn view(&self) -> StatsView {
+        let rama = match &self.peptide {
+            Some((e, r)) => e
+                .rama_plot
+                .iter()
+                .enumerate()
+                .map(|(k, h)| RamaView {
+                    residue: e.rama_pairs[k].2.clone(),
+                    bins: RAMA_PLOT_BINS,
+                    counts: h.counts.clone(),
+                    reference: r.as_ref().map(|r| r.rama_plot[k].counts.clone()),
+                    jsd: r
+                        .as_ref()
+                        .map(|r| jensen_shannon_distance(&e.rama[k].counts, &r.rama[k].counts)),
+                })
+                .collect(),
+            None => vec![],
+        };
+        let h_r = self.h_r.as_ref().map(|(h, r)| HistogramView {
+            lo: h.hist.range.lo,
+            hi: h.hist.range.hi,
+            counts: h.hist.counts.clone(),
+            reference: r.clone(),
+            tvd: r.as_ref().map(|r| tvd(&h.hist.counts, r)),
+        });
+        StatsView {
+            rama,
+            jsd_history: self.jsd_history.clone(),
+            h_r,
+            energy: self.energy_view(),
+            acf: self.acf.clone(),
+        }
+    }
+
+    fn energy_view(&self) -> Option<HistogramView> {
+        if self.energies.is_empty() {
+            return None;
+        }
+        let all = self.energies.iter().chain(&self.reference_energies);
+        let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &u| {
+            (a.min(u), b.max(u))
+        });
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        let hist = |v: &[f64]| {
+            let mut c = vec![0.0; ENERGY_BINS];
+            for &u in v {
+                let b = (((u - lo) / (hi - lo)) * ENERGY_BINS as f64) as usize;
+                c[b.min(ENERGY_BINS - 1)] += 1.0;
+            }
+            c
+        };
+        let counts = hist(&self.energies);
+        let reference =
+            (!self.reference_energies.is_empty()).then(|| hist(&self.reference_energies));
+        Some(HistogramView {
+            lo,
+            hi,
+            tvd: reference.as_ref().map(|r| tvd(&counts, r)),
+            counts,
+            reference,
+        })
+    }
+}

@@ -1,0 +1,117 @@
+//! The live sampler behind the app, driven over its channels as the GUI drives it.
+
+mod common;
+
+use std::time::{Duration, Instant};
+use walkjump::live::{self, Command, Event, LiveConfig, LiveHandle, Snapshot, SystemSpec};
+use walkjump::nn::BackendKind;
+
+fn ala2_spec() -> SystemSpec {
+    SystemSpec::Molecule {
+        pdb: common::ala2(),
+        model: common::repo().join("models/ala2.wjm"),
+        reference: Some(common::repo().join("assets/data/ala2-reference.dcd")),
+    }
+}
+
+fn start() -> LiveHandle {
+    live::spawn(
+        ala2_spec(),
+        LiveConfig {
+            backend: BackendKind::Ndarray,
+            chains: 2,
+            ..Default::default()
+        },
+    )
+}
+
+/// Events until `pred` holds for a snapshot (or 60 s pass); errors and notices seen.
+fn until(h: &LiveHandle, pred: impl Fn(&Snapshot) -> bool) -> (Snapshot, Vec<String>) {
+    let t0 = Instant::now();
+    let mut said = vec![];
+    while t0.elapsed() < Duration::from_secs(60) {
+        match h.events.recv_timeout(Duration::from_secs(5)) {
+            Ok(Event::Snapshot(s)) if pred(&s) => return (*s, said),
+            Ok(Event::Error(m)) => said.push(format!("error: {m}")),
+            Ok(Event::Notice(m)) => said.push(m),
+            _ => {}
+        }
+    }
+    panic!("condition not reached in 60 s; messages: {said:?}");
+}
+
+#[test]
+fn sigma_changes_reach_the_sampler_and_the_saved_run() {
+    let h = start();
+    let (s, _) = until(&h, |s| s.kept >= 20);
+    assert!((s.params.sigma - 0.4).abs() < 1e-12);
+    assert_eq!(s.stats.rama.len(), 1);
+    assert!(s.stats.rama[0].reference.is_some(), "reference loaded");
+    let mut p = s.params;
+    p.sigma = 0.25;
+    h.send(Command::SetParams(p));
+    let (s2, _) = until(&h, |x| (x.params.sigma - 0.25).abs() < 1e-12 && x.kept > s.kept + 10);
+    // The noisy walk is closer to its jump at the smaller σ.
+    let spread = |s: &Snapshot| {
+        let d: f32 = s.y.iter().zip(&s.x).map(|(a, b)| (a - b).powi(2)).sum();
+        (d / (s.x.len() as f32)).sqrt()
+    };
+    assert!(spread(&s2) < 0.4, "rms |y - x̂| {} at σ = 0.25", spread(&s2));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.dcd");
+    h.send(Command::SaveEnsemble(out.clone()));
+    let (_, said) = until(&h, |_| out.exists());
+    let _ = said;
+    // Wait for the sidecar, written after the frames.
+    let side = dir.path().join("run.dcd.json");
+    let t0 = Instant::now();
+    while !side.exists() && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&side).unwrap()).unwrap();
+    let hist = info["params"]["parameter_history"].as_array().unwrap();
+    assert_eq!(hist.len(), 2, "{info}");
+    assert_eq!(hist[0]["params"]["sigma"], 0.4);
+    assert_eq!(hist[1]["params"]["sigma"], 0.25);
+    let frames = walkjump::io::read_trajectory(&out, 22).unwrap().frames;
+    assert!(frames.len() >= s2.kept, "{} frames, {} kept", frames.len(), s2.kept);
+}
+
+#[test]
+fn a_broken_pdb_or_a_mismatched_model_is_reported_and_sampling_goes_on() {
+    let h = start();
+    let (s, _) = until(&h, |s| s.kept >= 4);
+    let dir = tempfile::tempdir().unwrap();
+    let broken = common::write(dir.path(), "broken.pdb", "ATOM      1  N   ALA A   1    garbage\nEND\n");
+    h.send(Command::Load(SystemSpec::Molecule {
+        pdb: broken,
+        model: common::repo().join("models/ala2.wjm"),
+        reference: None,
+    }));
+    h.send(Command::Load(SystemSpec::Cluster {
+        name: "lj13".into(),
+        model: common::repo().join("models/ala2.wjm"),
+    }));
+    let (later, said) = until(&h, |x| x.kept > s.kept + 20 && x.x.len() == 66);
+    let errors: Vec<&String> = said.iter().filter(|m| m.starts_with("error")).collect();
+    assert_eq!(errors.len(), 2, "{said:?}");
+    assert!(errors[0].contains("broken"), "{}", errors[0]);
+    assert!(errors[1].contains("lj13"), "{}", errors[1]);
+    assert!(errors.iter().all(|e| e.contains("keeps running")));
+    assert!(later.step > s.step);
+}
+
+#[test]
+fn chains_can_be_added_while_it_runs_and_reset_clears_the_statistics() {
+    let h = start();
+    let (s, _) = until(&h, |s| s.kept >= 4);
+    let mut p = s.params;
+    p.chains = 5;
+    h.send(Command::SetParams(p));
+    let (s2, _) = until(&h, |x| x.params.chains == 5 && x.kept >= s.kept + 15);
+    assert_eq!(s2.params.chains, 5);
+    h.send(Command::Reset);
+    let (s3, _) = until(&h, |x| x.step < s2.step);
+    assert!(s3.kept < s2.kept);
+}
