@@ -50,7 +50,9 @@ fn sigma_changes_reach_the_sampler_and_the_saved_run() {
     let mut p = s.params;
     p.sigma = 0.25;
     h.send(Command::SetParams(p));
-    let (s2, _) = until(&h, |x| (x.params.sigma - 0.25).abs() < 1e-12 && x.kept > s.kept + 10);
+    let (s2, _) = until(&h, |x| {
+        (x.params.sigma - 0.25).abs() < 1e-12 && x.kept > s.kept + 10
+    });
     // The noisy walk is closer to its jump at the smaller σ.
     let spread = |s: &Snapshot| {
         let d: f32 = s.y.iter().zip(&s.x).map(|(a, b)| (a - b).powi(2)).sum();
@@ -75,7 +77,12 @@ fn sigma_changes_reach_the_sampler_and_the_saved_run() {
     assert_eq!(hist[0]["params"]["sigma"], 0.4);
     assert_eq!(hist[1]["params"]["sigma"], 0.25);
     let frames = walkjump::io::read_trajectory(&out, 22).unwrap().frames;
-    assert!(frames.len() >= s2.kept, "{} frames, {} kept", frames.len(), s2.kept);
+    assert!(
+        frames.len() >= s2.kept,
+        "{} frames, {} kept",
+        frames.len(),
+        s2.kept
+    );
 }
 
 #[test]
@@ -83,7 +90,11 @@ fn a_broken_pdb_or_a_mismatched_model_is_reported_and_sampling_goes_on() {
     let h = start();
     let (s, _) = until(&h, |s| s.kept >= 4);
     let dir = tempfile::tempdir().unwrap();
-    let broken = common::write(dir.path(), "broken.pdb", "ATOM      1  N   ALA A   1    garbage\nEND\n");
+    let broken = common::write(
+        dir.path(),
+        "broken.pdb",
+        "ATOM      1  N   ALA A   1    garbage\nEND\n",
+    );
     h.send(Command::Load(SystemSpec::Molecule {
         pdb: broken,
         model: common::repo().join("models/ala2.wjm"),

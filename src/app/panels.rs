@@ -22,23 +22,12 @@ enum Purpose {
 }
 
 /// What the user last asked to open, so a new PDB can reuse the current model.
-#[derive(Resource)]
+#[derive(Resource, Default)]
 pub struct Ui {
     pub spec: Option<SystemSpec>,
     dialog: Option<(Purpose, Task<Option<PathBuf>>)>,
     path_text: String,
     show_log: bool,
-}
-
-impl Default for Ui {
-    fn default() -> Self {
-        Ui {
-            spec: None,
-            dialog: None,
-            path_text: String::new(),
-            show_log: false,
-        }
-    }
 }
 
 impl Ui {
@@ -210,6 +199,21 @@ fn draw(
         egui::Stroke::new(1.0, Color32::from_gray(70)),
     );
     central.0 = Some(Rect::new(rest.min.x, rest.min.y, rest.max.x, rest.max.y));
+    // A recent problem stays in view for a while; the log keeps all of them.
+    if let Some(m) = live
+        .log
+        .iter()
+        .rev()
+        .find(|m| m.error && m.at.elapsed().as_secs_f32() < 20.0)
+    {
+        egui::Window::new("Problem")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_TOP, Vec2::new(0.0, 40.0))
+            .show(&ctx, |ui| {
+                ui.colored_label(Color32::from_rgb(255, 120, 110), &m.text);
+            });
+    }
     Ok(())
 }
 
@@ -335,6 +339,11 @@ fn controls(ui: &mut egui::Ui, live: &mut Live) {
             chains: p.chains,
             ..info.defaults
         };
+    }
+    if p.sigma != before.sigma {
+        // Keep the step in proportion to the noise (JAMUN's Δt = σ): a step sized for a
+        // larger σ would throw the walk far outside the smoothed density.
+        p.dt = before.dt * p.sigma / before.sigma;
     }
     if p != before {
         live.params = Some(p);

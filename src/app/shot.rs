@@ -67,6 +67,7 @@ fn drive(
         if t >= total * 0.25 {
             p.sigma_done = true;
             if let Some(mut params) = live.params {
+                params.dt *= s / params.sigma;
                 params.sigma = s;
                 live.params = Some(params);
                 live.send(Command::SetParams(params));

@@ -29,8 +29,6 @@ pub struct Orbit {
     pub pitch: f32,
     pub distance: f32,
     pub pan: Vec3,
-    /// Length unit of the molecule: 1 Å for molecules, 1 σ_LJ for clusters.
-    pub scale: f32,
 }
 
 impl Default for Orbit {
@@ -40,7 +38,6 @@ impl Default for Orbit {
             pitch: 0.35,
             distance: 14.0,
             pan: Vec3::ZERO,
-            scale: 1.0,
         }
     }
 }
@@ -216,7 +213,6 @@ fn rebuild_atoms(
         }
     }
     // Frame the molecule: clusters and peptides have other sizes and units.
-    orbit.scale = 1.0;
     orbit.distance = if info.is_cluster {
         if info.topology.n_atoms() > 20 {
             11.0
@@ -251,6 +247,7 @@ fn aligned(x: &[f32], y: &[f32], reference: &[f64]) -> (Vec<Vec3>, Vec<Vec3>) {
 fn place_atoms(
     live: Res<Live>,
     mut state: ResMut<ViewState>,
+    mut orbit: ResMut<Orbit>,
     mut atoms: Query<(&AtomSphere, &Side, &mut Transform)>,
 ) {
     let Some(snap) = live.snap.as_ref() else {
@@ -263,6 +260,12 @@ fn place_atoms(
     if state.reference.is_none() {
         let mut r: Vec<f64> = snap.x.iter().map(|&v| v as f64).collect();
         centre(&mut r);
+        // Frame the molecule by its size in the first jump.
+        let extent = r
+            .chunks(3)
+            .map(|a| (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt())
+            .fold(0.0, f64::max) as f32;
+        orbit.distance = extent * 3.4 + 2.0;
         state.reference = Some(r);
     }
     let reference = state.reference.clone().unwrap_or_default();
@@ -341,7 +344,7 @@ fn place_cameras(
     mut lights: Query<(&Side, &mut Transform), With<DirectionalLight>>,
 ) {
     let rot = Quat::from_euler(EulerRot::YXZ, orbit.yaw, -orbit.pitch, 0.0);
-    let eye = rot * Vec3::Z * orbit.distance * orbit.scale;
+    let eye = rot * Vec3::Z * orbit.distance;
     let Ok(win) = window.single() else {
         return;
     };
