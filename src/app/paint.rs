@@ -84,11 +84,16 @@ pub fn heatmap(ui: &mut egui::Ui, counts: &[f64], bins: usize, side: f32, title:
     }
     for (k, v) in [-180, 0, 180].iter().enumerate() {
         let fx = k as f32 / 2.0;
+        let align = [
+            egui::Align2::LEFT_TOP,
+            egui::Align2::CENTER_TOP,
+            egui::Align2::RIGHT_TOP,
+        ][k];
         tick(
             &painter,
             Pos2::new(plot.min.x + fx * plot.width(), plot.max.y + 1.0),
             format!("{v}"),
-            egui::Align2::CENTER_TOP,
+            align,
         );
         tick(
             &painter,
@@ -99,9 +104,9 @@ pub fn heatmap(ui: &mut egui::Ui, counts: &[f64], bins: usize, side: f32, title:
     }
     tick(
         &painter,
-        Pos2::new(plot.max.x, plot.max.y + 1.0),
+        Pos2::new(plot.center().x + 14.0, plot.max.y + 1.0),
         "φ".into(),
-        egui::Align2::RIGHT_TOP,
+        egui::Align2::LEFT_TOP,
     );
     tick(
         &painter,
