@@ -10,7 +10,7 @@ use bevy::tasks::{block_on, futures_lite::future::poll_once, AsyncComputeTaskPoo
 use bevy_egui::egui::{self, Color32, Vec2};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use std::path::PathBuf;
-use walkjump::live::{Command, LiveParams, SystemSpec};
+use walkjump::live::{Command, HistogramView, LiveParams, SystemSpec};
 
 #[derive(Clone, Copy, Debug)]
 enum Purpose {
@@ -402,48 +402,10 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
         );
     }
     if let Some(h) = &st.h_r {
-        let mut series = vec![Series {
-            label: "walk-jump",
-            points: paint::density(h.lo, h.hi, &h.counts),
-            color: Color32::from_rgb(90, 200, 230),
-        }];
-        if let Some(r) = &h.reference {
-            series.push(Series {
-                label: "MD",
-                points: paint::density(h.lo, h.hi, r),
-                color: Color32::from_rgb(240, 140, 90),
-            });
-        }
-        let tvd = h.tvd.map(|t| format!("  (TVD {t:.3})")).unwrap_or_default();
-        paint::lines(
-            ui,
-            Vec2::new(w, 160.0),
-            &format!("h(r), pair distances{tvd}"),
-            &series,
-            true,
-        );
+        against_md(ui, Vec2::new(w, 160.0), "h(r), pair distances", h);
     }
     if let Some(e) = &st.energy {
-        let mut series = vec![Series {
-            label: "walk-jump",
-            points: paint::density(e.lo, e.hi, &e.counts),
-            color: Color32::from_rgb(90, 200, 230),
-        }];
-        if let Some(r) = &e.reference {
-            series.push(Series {
-                label: "MD",
-                points: paint::density(e.lo, e.hi, r),
-                color: Color32::from_rgb(240, 140, 90),
-            });
-        }
-        let tvd = e.tvd.map(|t| format!("  (TVD {t:.3})")).unwrap_or_default();
-        paint::lines(
-            ui,
-            Vec2::new(w, 140.0),
-            &format!("energy / k_BT{tvd}"),
-            &series,
-            true,
-        );
+        against_md(ui, Vec2::new(w, 140.0), "energy / k_BT", e);
     }
     if !st.acf.is_empty() {
         let colors = [
@@ -470,6 +432,24 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
             true,
         );
     }
+}
+
+/// A histogram of the samples as a density, with the MD reference where there is one.
+fn against_md(ui: &mut egui::Ui, size: Vec2, title: &str, h: &HistogramView) {
+    let mut series = vec![Series {
+        label: "walk-jump",
+        points: paint::density(h.lo, h.hi, &h.counts),
+        color: Color32::from_rgb(90, 200, 230),
+    }];
+    if let Some(r) = &h.reference {
+        series.push(Series {
+            label: "MD",
+            points: paint::density(h.lo, h.hi, r),
+            color: Color32::from_rgb(240, 140, 90),
+        });
+    }
+    let tvd = h.tvd.map(|t| format!("  (TVD {t:.3})")).unwrap_or_default();
+    paint::lines(ui, size, &format!("{title}{tvd}"), &series, true);
 }
 
 fn status_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
