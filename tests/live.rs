@@ -126,3 +126,33 @@ fn chains_can_be_added_while_it_runs_and_reset_clears_the_statistics() {
     let (s3, _) = until(&h, |x| x.step < s2.step);
     assert!(s3.kept < s2.kept);
 }
+
+#[test]
+fn panels_export_as_png_and_svg() {
+    let h = start();
+    let _ = until(&h, |s| s.kept >= 200 && !s.stats.jsd_history.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    h.send(Command::ExportPlots {
+        dir: dir.path().join("png"),
+        ext: "png".into(),
+    });
+    h.send(Command::ExportPlots {
+        dir: dir.path().join("svg"),
+        ext: "svg".into(),
+    });
+    let t0 = Instant::now();
+    let svg = dir.path().join("svg/ramachandran.svg");
+    while !svg.exists() && t0.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let png = std::fs::read(dir.path().join("png/ramachandran.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains("<svg") && text.contains("reference"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    assert!(dir.path().join("png/jsd.png").exists());
+}

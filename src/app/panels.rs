@@ -19,6 +19,8 @@ enum Purpose {
     OpenReference,
     SaveEnsemble,
     SaveMetrics,
+    ExportPng,
+    ExportSvg,
 }
 
 /// What the user last asked to open, so a new PDB can reuse the current model.
@@ -64,10 +66,12 @@ fn start_dialog(ui: &mut Ui, purpose: Purpose) {
         Purpose::SaveMetrics => d
             .add_filter("JSON", &["json"])
             .set_file_name("metrics.json"),
+        Purpose::ExportPng | Purpose::ExportSvg => d,
     };
     let task = AsyncComputeTaskPool::get().spawn(async move {
         let h = match purpose {
             Purpose::SaveEnsemble | Purpose::SaveMetrics => d.save_file().await,
+            Purpose::ExportPng | Purpose::ExportSvg => d.pick_folder().await,
             _ => d.pick_file().await,
         };
         h.map(|h| h.path().to_path_buf())
@@ -112,6 +116,15 @@ fn act(live: &mut Live, ui: &mut Ui, purpose_path: (Purpose, PathBuf)) {
         Purpose::OpenReference => live.send(Command::LoadReference(path)),
         Purpose::SaveEnsemble => live.send(Command::SaveEnsemble(path)),
         Purpose::SaveMetrics => live.send(Command::SaveMetrics(path)),
+        Purpose::ExportPng | Purpose::ExportSvg => live.send(Command::ExportPlots {
+            dir: path,
+            ext: if matches!(purpose, Purpose::ExportPng) {
+                "png"
+            } else {
+                "svg"
+            }
+            .into(),
+        }),
     }
 }
 
@@ -247,6 +260,12 @@ fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
             if ui.button("Metrics (JSON)…").clicked() {
                 start_dialog(st, Purpose::SaveMetrics);
             }
+            if ui.button("Panels as PNG (folder)…").clicked() {
+                start_dialog(st, Purpose::ExportPng);
+            }
+            if ui.button("Panels as SVG (folder)…").clicked() {
+                start_dialog(st, Purpose::ExportSvg);
+            }
         });
         ui.separator();
         ui.label("path:");
@@ -259,6 +278,8 @@ fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
             ("open reference", Purpose::OpenReference),
             ("save ensemble", Purpose::SaveEnsemble),
             ("save metrics", Purpose::SaveMetrics),
+            ("export png", Purpose::ExportPng),
+            ("export svg", Purpose::ExportSvg),
         ] {
             if ui.add_enabled(has, egui::Button::new(label)).clicked() {
                 act(live, st, (purpose, path.clone()));

@@ -83,6 +83,11 @@ pub enum Command {
     SaveEnsemble(PathBuf),
     /// Write the metrics and the parameter history as JSON.
     SaveMetrics(PathBuf),
+    /// Write every panel as a figure into a folder; the extension is png or svg.
+    ExportPlots {
+        dir: PathBuf,
+        ext: String,
+    },
     Shutdown,
 }
 

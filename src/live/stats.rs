@@ -5,7 +5,10 @@ use crate::analysis::acf::torsion_acf;
 use crate::analysis::divergence::{jensen_shannon_distance, tvd};
 use crate::analysis::peptide::{PeptideEnsemble, RAMA_PLOT_BINS};
 use crate::analysis::rdf::PairDistanceHistogram;
+use crate::error::Result;
 use crate::molecule::TorsionKind;
+use crate::plots::{self, Heatmap};
+use std::path::{Path, PathBuf};
 
 /// Ramachandran of one residue: 72 × 72 plot bins (row-major, φ rows, ψ columns).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -227,5 +230,111 @@ impl LiveStats {
             counts,
             reference,
         })
+    }
+
+    /// Write every panel as a figure (`ext` is png or svg) into `dir`; returns the files.
+    pub fn export(&self, dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::write(dir, e))?;
+        let mut out = vec![];
+        let file = |name: &str| dir.join(format!("{name}.{ext}"));
+        if let Some((e, r)) = &self.peptide {
+            let mut panels: Vec<Heatmap> = e
+                .rama_plot
+                .iter()
+                .zip(&e.rama_pairs)
+                .map(|(h, (_, _, l))| Heatmap {
+                    title: format!("{l} walk-jump (n={})", e.frames),
+                    hist: h,
+                    xlabel: "phi (deg)",
+                    ylabel: "psi (deg)",
+                    free_energy: true,
+                })
+                .collect();
+            if let Some(r) = r {
+                for (h, (_, _, l)) in r.rama_plot.iter().zip(&r.rama_pairs) {
+                    panels.push(Heatmap {
+                        title: format!("{l} reference (n={})", r.frames),
+                        hist: h,
+                        xlabel: "phi (deg)",
+                        ylabel: "psi (deg)",
+                        free_energy: true,
+                    });
+                }
+            }
+            let p = file("ramachandran");
+            plots::heatmaps(&p, &panels)?;
+            out.push(p);
+        }
+        let curve = |v: Vec<[f64; 2]>| v.into_iter().map(|p| (p[0], p[1])).collect::<Vec<_>>();
+        if !self.jsd_history.is_empty() {
+            let p = file("jsd");
+            let pts = self
+                .jsd_history
+                .iter()
+                .map(|&(n, j)| [n as f64, j])
+                .collect();
+            plots::lines(
+                &p,
+                "Ramachandran JSD to the reference",
+                "samples",
+                "JSD",
+                &vec![("JSD".to_string(), curve(pts))],
+            )?;
+            out.push(p);
+        }
+        if !self.acf.is_empty() {
+            let p = file("acf");
+            let series = self
+                .acf
+                .iter()
+                .map(|(l, a)| {
+                    (
+                        l.clone(),
+                        a.iter().enumerate().map(|(k, v)| (k as f64, *v)).collect(),
+                    )
+                })
+                .collect();
+            plots::lines(
+                &p,
+                "torsion autocorrelation",
+                "lag (jumps)",
+                "C(lag)",
+                &series,
+            )?;
+            out.push(p);
+        }
+        let view = self.view();
+        for (name, title, xlabel, h) in [
+            ("h_r", "h(r)", "r", view.h_r.as_ref()),
+            (
+                "energy",
+                "energy histogram",
+                "U / k_BT",
+                view.energy.as_ref(),
+            ),
+        ] {
+            let Some(h) = h else { continue };
+            let density = |c: &[f64]| {
+                let total: f64 = c.iter().sum();
+                let w = (h.hi - h.lo) / c.len().max(1) as f64;
+                c.iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        (
+                            h.lo + (i as f64 + 0.5) * w,
+                            if total > 0.0 { v / (total * w) } else { 0.0 },
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let mut series = vec![("walk-jump".to_string(), density(&h.counts))];
+            if let Some(r) = &h.reference {
+                series.push(("MD".to_string(), density(r)));
+            }
+            let p = file(name);
+            plots::lines(&p, title, xlabel, "density", &series)?;
+            out.push(p);
+        }
+        Ok(out)
     }
 }

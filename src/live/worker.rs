@@ -171,6 +171,20 @@ impl Worker {
                 Ok(msg) => self.emit(Event::Notice(msg)),
                 Err(e) => self.emit(Event::Error(format!("{e:#}"))),
             },
+            Command::ExportPlots { dir, ext } => {
+                let result = match self.run.as_ref() {
+                    Some(r) => r.stats.export(&dir, &ext).map_err(anyhow::Error::from),
+                    None => Err(anyhow::anyhow!("nothing is loaded")),
+                };
+                match result {
+                    Ok(files) => self.emit(Event::Notice(format!(
+                        "wrote {} figures to {}",
+                        files.len(),
+                        dir.display()
+                    ))),
+                    Err(e) => self.emit(Event::Error(format!("exporting figures: {e:#}"))),
+                }
+            }
             Command::Shutdown => {}
         }
     }
