@@ -47,6 +47,8 @@ fn sigma_changes_reach_the_sampler_and_the_saved_run() {
     assert!((s.params.sigma - 0.4).abs() < 1e-12);
     assert_eq!(s.stats.rama.len(), 1);
     assert!(s.stats.rama[0].reference.is_some(), "reference loaded");
+    let tica = s.stats.tica.as_ref().expect("TICA fitted on the reference");
+    assert!(tica.counts.iter().sum::<f64>() > 0.0 && tica.jsd < 1.0);
     let mut p = s.params;
     p.sigma = 0.25;
     h.send(Command::SetParams(p));
@@ -155,4 +157,5 @@ fn panels_export_as_png_and_svg() {
         &text[..200.min(text.len())]
     );
     assert!(dir.path().join("png/jsd.png").exists());
+    assert!(dir.path().join("png/tica.png").exists());
 }

@@ -1,6 +1,8 @@
 //! Time-lagged independent component analysis, accumulated frame by frame.
 //! Symmetrised estimator: C₀ and C_τ from both ends of every lagged pair.
 
+use super::histogram::{Hist2d, Range};
+use super::peptide::PeptideEnsemble;
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 use std::collections::VecDeque;
@@ -128,4 +130,72 @@ impl Tica {
             -(self.lag as f64) / l.ln()
         }
     }
+}
+
+/// Bins per axis of the TICA-0/1 histogram (DESIGN.md).
+pub const TICA_BINS: usize = 20;
+
+/// Fit TICA on the torsion features (cos, sin of every torsion) of an ensemble.
+pub fn fit_on_ensemble(e: &PeptideEnsemble, lag: usize) -> Result<Tica> {
+    let mut acc = TicaAccumulator::new(2 * e.topology.torsions.len(), lag);
+    for (c, chain) in e.series.iter().enumerate() {
+        let n = chain.first().map(|s| s.len()).unwrap_or(0);
+        for t in 0..n {
+            let ang: Vec<f64> = chain.iter().map(|s| s[t]).collect();
+            acc.add(c, &PeptideEnsemble::features(&ang));
+        }
+    }
+    acc.fit()
+}
+
+/// TIC 0 and 1 of a frame's torsion angles (degrees).
+pub fn project_angles(tica: &Tica, angles: &[f64]) -> [f64; 2] {
+    let p = tica.project(&PeptideEnsemble::features(angles), 2);
+    [p[0], p.get(1).copied().unwrap_or(0.0)]
+}
+
+/// TIC 0 and 1 of every frame of an ensemble.
+pub fn project_ensemble(e: &PeptideEnsemble, tica: &Tica) -> Vec<[f64; 2]> {
+    e.series
+        .iter()
+        .flat_map(|chain| {
+            let n = chain.first().map(|s| s.len()).unwrap_or(0);
+            (0..n).map(move |t| chain.iter().map(|s| s[t]).collect::<Vec<f64>>())
+        })
+        .map(|ang| project_angles(tica, &ang))
+        .collect()
+}
+
+/// 20 × 20 bins over the range of the given projections.
+pub fn projection_bins(p: &[[f64; 2]]) -> (Range, Range) {
+    let mut b = [
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for v in p {
+        b[0] = b[0].min(v[0]);
+        b[1] = b[1].max(v[0]);
+        b[2] = b[2].min(v[1]);
+        b[3] = b[3].max(v[1]);
+    }
+    let fix = |lo: f64, hi: f64| {
+        if hi > lo {
+            (lo, hi)
+        } else {
+            (lo - 1.0, lo + 1.0)
+        }
+    };
+    let (x0, x1) = fix(b[0], b[1]);
+    let (y0, y1) = fix(b[2], b[3]);
+    (Range::new(x0, x1, TICA_BINS), Range::new(y0, y1, TICA_BINS))
+}
+
+pub fn histogram_of(p: &[[f64; 2]], xr: Range, yr: Range) -> Hist2d {
+    let mut h = Hist2d::new(xr, yr);
+    for v in p {
+        h.add(v[0], v[1]);
+    }
+    h
 }

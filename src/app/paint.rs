@@ -47,8 +47,16 @@ fn tick(painter: &egui::Painter, at: Pos2, text: String, align: egui::Align2) {
     painter.text(at, align, text, egui::FontId::monospace(9.0), Color32::GRAY);
 }
 
-/// Ramachandran-style heatmap of `counts` (rows φ, columns ψ, both −180..180).
-pub fn heatmap(ui: &mut egui::Ui, counts: &[f64], bins: usize, side: f32, title: &str) {
+/// Free-energy heatmap of `counts` (row-major, x-bin major). With `angles`, both axes
+/// are torsions from −180 to 180 (φ, ψ); otherwise they are TIC 0 and TIC 1.
+pub fn heatmap(
+    ui: &mut egui::Ui,
+    counts: &[f64],
+    bins: usize,
+    side: f32,
+    title: &str,
+    angles: bool,
+) {
     let (painter, plot) = frame(ui, Vec2::new(side + 34.0, side + 32.0), title);
     let total: f64 = counts.iter().sum();
     let max = counts.iter().cloned().fold(0.0, f64::max);
@@ -82,7 +90,13 @@ pub fn heatmap(ui: &mut egui::Ui, counts: &[f64], bins: usize, side: f32, title:
             Color32::GRAY,
         );
     }
-    for (k, v) in [-180, 0, 180].iter().enumerate() {
+    let axes = if angles {
+        ["φ", "ψ"]
+    } else {
+        ["TIC 0", "TIC 1"]
+    };
+    let ticks: &[i32] = if angles { &[-180, 0, 180] } else { &[] };
+    for (k, v) in ticks.iter().enumerate() {
         let fx = k as f32 / 2.0;
         let align = [
             egui::Align2::LEFT_TOP,
@@ -105,13 +119,13 @@ pub fn heatmap(ui: &mut egui::Ui, counts: &[f64], bins: usize, side: f32, title:
     tick(
         &painter,
         Pos2::new(plot.center().x + 14.0, plot.max.y + 1.0),
-        "φ".into(),
+        axes[0].into(),
         egui::Align2::LEFT_TOP,
     );
     tick(
         &painter,
         Pos2::new(plot.min.x + 2.0, plot.min.y),
-        "ψ".into(),
+        axes[1].into(),
         egui::Align2::LEFT_TOP,
     );
 }

@@ -403,9 +403,10 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
                 r.bins,
                 side,
                 &format!("walk-jump (n = {})", snap.kept),
+                true,
             );
             if let Some(reference) = &r.reference {
-                paint::heatmap(ui, reference, r.bins, side, "reference MD");
+                paint::heatmap(ui, reference, r.bins, side, "reference MD", true);
             }
         });
     }
@@ -421,6 +422,17 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
             }],
             true,
         );
+    }
+    if let Some(t) = &st.tica {
+        ui.label(format!(
+            "TICA 0/1 (fitted on the reference)   JSD {:.3}",
+            t.jsd
+        ));
+        ui.horizontal(|ui| {
+            let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
+            paint::heatmap(ui, &t.counts, t.bins, side, "walk-jump", false);
+            paint::heatmap(ui, &t.reference, t.bins, side, "reference MD", false);
+        });
     }
     if let Some(h) = &st.h_r {
         against_md(ui, Vec2::new(w, 160.0), "h(r), pair distances", h);

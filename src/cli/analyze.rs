@@ -7,7 +7,7 @@ use walkjump::analysis::acf::{decorrelation_time, torsion_acf};
 use walkjump::analysis::chirality::{chiral_centres, inverted_fractions};
 use walkjump::analysis::peptide::{compare, PeptideEnsemble};
 use walkjump::analysis::rdf::PairDistanceHistogram;
-use walkjump::analysis::tica::{Tica, TicaAccumulator};
+use walkjump::analysis::tica::{fit_on_ensemble, histogram_of, project_ensemble, projection_bins};
 use walkjump::analysis::{jensen_shannon_distance, mae, tvd, Hist1d, Hist2d, Range};
 use walkjump::denoiser::grid::exact_planar;
 use walkjump::io::run_info::RunInfo;
@@ -114,33 +114,6 @@ fn decorrelation(e: &PeptideEnsemble, max_lag: usize) -> Vec<serde_json::Value> 
         .collect()
 }
 
-fn tica_projection(e: &PeptideEnsemble, tica: &Tica) -> Vec<[f64; 2]> {
-    e.series
-        .iter()
-        .flat_map(|chain| {
-            let n = chain.first().map(|s| s.len()).unwrap_or(0);
-            (0..n).map(move |t| chain.iter().map(|s| s[t]).collect::<Vec<f64>>())
-        })
-        .map(|ang| {
-            let p = tica.project(&PeptideEnsemble::features(&ang), 2);
-            [p[0], p.get(1).copied().unwrap_or(0.0)]
-        })
-        .collect()
-}
-
-fn fit_tica(e: &PeptideEnsemble, lag: usize) -> anyhow::Result<Tica> {
-    let dim = 2 * e.topology.torsions.len();
-    let mut acc = TicaAccumulator::new(dim, lag);
-    for (c, chain) in e.series.iter().enumerate() {
-        let n = chain.first().map(|s| s.len()).unwrap_or(0);
-        for t in 0..n {
-            let ang: Vec<f64> = chain.iter().map(|s| s[t]).collect();
-            acc.add(c, &PeptideEnsemble::features(&ang));
-        }
-    }
-    Ok(acc.fit()?)
-}
-
 fn peptide(
     a: &AnalyzeArgs,
     topo: &walkjump::molecule::Topology,
@@ -185,7 +158,7 @@ fn peptide(
         None => None,
     };
     let tica_src = reference.as_ref().unwrap_or(&samp);
-    let tica = fit_tica(tica_src, a.lag).ok();
+    let tica = fit_on_ensemble(tica_src, a.lag).ok();
     if let Some(refe) = &reference {
         let (rama, tors, mean) = compare(&samp, refe);
         println!(
@@ -206,10 +179,10 @@ fn peptide(
         report["torsion_jsd"] = serde_json::to_value(&tors)?;
         report["torsion_jsd_mean"] = json!(mean);
         if let Some(t) = &tica {
-            let ps = tica_projection(&samp, t);
-            let pr = tica_projection(refe, t);
-            let (xr, yr) = bounds2(&pr);
-            let (hs, hr) = (hist_of(&ps, xr, yr), hist_of(&pr, xr, yr));
+            let ps = project_ensemble(&samp, t);
+            let pr = project_ensemble(refe, t);
+            let (xr, yr) = projection_bins(&pr);
+            let (hs, hr) = (histogram_of(&ps, xr, yr), histogram_of(&pr, xr, yr));
             let j = jensen_shannon_distance(&hs.counts, &hr.counts);
             println!("  TICA-0/1 JSD               {j:.3} (20x20 bins over the reference range)");
             report["tica_jsd"] = json!(j);
@@ -266,9 +239,9 @@ fn peptide(
             &series,
         )?;
         if let Some(t) = &tica {
-            let ps = tica_projection(&samp, t);
-            let (xr, yr) = bounds2(&tica_projection(tica_src, t));
-            let hs = hist_of(&ps, xr, yr);
+            let ps = project_ensemble(&samp, t);
+            let (xr, yr) = projection_bins(&project_ensemble(tica_src, t));
+            let hs = histogram_of(&ps, xr, yr);
             let mut panels = vec![Heatmap {
                 title: "TICA samples".into(),
                 hist: &hs,
@@ -278,7 +251,7 @@ fn peptide(
             }];
             let hr;
             if let Some(r) = &reference {
-                hr = hist_of(&tica_projection(r, t), xr, yr);
+                hr = histogram_of(&project_ensemble(r, t), xr, yr);
                 panels.push(Heatmap {
                     title: "TICA reference".into(),
                     hist: &hr,
@@ -292,39 +265,6 @@ fn peptide(
         println!("plots written to {}", dir.display());
     }
     Ok(report)
-}
-
-fn bounds2(p: &[[f64; 2]]) -> (Range, Range) {
-    let mut b = [
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    for v in p {
-        b[0] = b[0].min(v[0]);
-        b[1] = b[1].max(v[0]);
-        b[2] = b[2].min(v[1]);
-        b[3] = b[3].max(v[1]);
-    }
-    let fix = |lo: f64, hi: f64| {
-        if hi > lo {
-            (lo, hi)
-        } else {
-            (lo - 1.0, lo + 1.0)
-        }
-    };
-    let (x0, x1) = fix(b[0], b[1]);
-    let (y0, y1) = fix(b[2], b[3]);
-    (Range::new(x0, x1, 20), Range::new(y0, y1, 20))
-}
-
-fn hist_of(p: &[[f64; 2]], xr: Range, yr: Range) -> Hist2d {
-    let mut h = Hist2d::new(xr, yr);
-    for v in p {
-        h.add(v[0], v[1]);
-    }
-    h
 }
 
 fn lj(a: &AnalyzeArgs, sys: &walkjump::systems::LjCluster) -> anyhow::Result<serde_json::Value> {

@@ -8,7 +8,7 @@
 mod stats;
 mod worker;
 
-pub use stats::{HistogramView, LiveStats, RamaView, StatsView};
+pub use stats::{HistogramView, LiveStats, RamaView, StatsView, TicaView};
 pub use worker::{spawn, LiveHandle};
 
 use crate::molecule::Topology;

@@ -3,8 +3,13 @@
 
 use crate::analysis::acf::torsion_acf;
 use crate::analysis::divergence::{jensen_shannon_distance, tvd};
+use crate::analysis::histogram::Hist2d;
 use crate::analysis::peptide::{PeptideEnsemble, RAMA_PLOT_BINS};
 use crate::analysis::rdf::PairDistanceHistogram;
+use crate::analysis::tica::{
+    fit_on_ensemble, histogram_of, project_angles, project_ensemble, projection_bins, Tica,
+    TICA_BINS,
+};
 use crate::error::Result;
 use crate::molecule::TorsionKind;
 use crate::plots::{self, Heatmap};
@@ -32,9 +37,20 @@ pub struct HistogramView {
     pub tvd: Option<f64>,
 }
 
+/// TIC 0/1 density (20 × 20, row-major by TIC 0) of the samples and the reference,
+/// with TICA fitted on the reference.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TicaView {
+    pub bins: usize,
+    pub counts: Vec<f64>,
+    pub reference: Vec<f64>,
+    pub jsd: f64,
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StatsView {
     pub rama: Vec<RamaView>,
+    pub tica: Option<TicaView>,
     /// (kept samples, Ramachandran JSD of the first residue) as the run went on.
     pub jsd_history: Vec<(usize, f64)>,
     pub h_r: Option<HistogramView>,
@@ -45,9 +61,32 @@ pub struct StatsView {
 
 const ENERGY_BINS: usize = 50;
 const ACF_MAX_LAG: usize = 200;
+/// TICA lag in frames, as `walkjump analyze` uses by default.
+const TICA_LAG: usize = 10;
+
+#[derive(Clone)]
+struct LiveTica {
+    tica: Tica,
+    sample: Hist2d,
+    reference: Hist2d,
+}
+
+impl LiveTica {
+    fn fit(reference: &PeptideEnsemble) -> Option<Self> {
+        let tica = fit_on_ensemble(reference, TICA_LAG).ok()?;
+        let pr = project_ensemble(reference, &tica);
+        let (xr, yr) = projection_bins(&pr);
+        Some(LiveTica {
+            reference: histogram_of(&pr, xr, yr),
+            sample: Hist2d::new(xr, yr),
+            tica,
+        })
+    }
+}
 
 pub struct LiveStats {
     peptide: Option<(PeptideEnsemble, Option<PeptideEnsemble>)>,
+    tica: Option<LiveTica>,
     h_r: Option<(PairDistanceHistogram, Option<Vec<f64>>)>,
     energies: Vec<f64>,
     reference_energies: Vec<f64>,
@@ -70,8 +109,13 @@ impl LiveStats {
         peptide: Option<(PeptideEnsemble, Option<PeptideEnsemble>)>,
         h_r: Option<(PairDistanceHistogram, Option<Vec<f64>>)>,
     ) -> Self {
+        let tica = peptide
+            .as_ref()
+            .and_then(|(_, r)| r.as_ref())
+            .and_then(LiveTica::fit);
         LiveStats {
             peptide,
+            tica,
             h_r,
             energies: vec![],
             reference_energies: vec![],
@@ -100,6 +144,7 @@ impl LiveStats {
     }
 
     pub fn set_peptide_reference(&mut self, reference: PeptideEnsemble) {
+        self.tica = LiveTica::fit(&reference);
         if let Some((_, r)) = self.peptide.as_mut() {
             *r = Some(reference);
         }
@@ -125,7 +170,11 @@ impl LiveStats {
     /// One kept jump of chain `chain`, with its energy where the energy is known.
     pub fn add(&mut self, chain: usize, x: &[f64], energy: Option<f64>) {
         if let Some((e, _)) = self.peptide.as_mut() {
-            e.add(chain, x);
+            let angles = e.add(chain, x);
+            if let Some(t) = self.tica.as_mut() {
+                let p = project_angles(&t.tica, &angles);
+                t.sample.add(p[0], p[1]);
+            }
         }
         if let Some((h, _)) = self.h_r.as_mut() {
             h.add_frame(x);
@@ -194,8 +243,15 @@ impl LiveStats {
             reference: r.clone(),
             tvd: r.as_ref().map(|r| tvd(&h.hist.counts, r)),
         });
+        let tica = self.tica.as_ref().map(|t| TicaView {
+            bins: TICA_BINS,
+            counts: t.sample.counts.clone(),
+            reference: t.reference.counts.clone(),
+            jsd: jensen_shannon_distance(&t.sample.counts, &t.reference.counts),
+        });
         StatsView {
             rama,
+            tica,
             jsd_history: self.jsd_history.clone(),
             h_r,
             energy: self.energy_view(),
@@ -263,6 +319,24 @@ impl LiveStats {
             }
             let p = file("ramachandran");
             plots::heatmaps(&p, &panels)?;
+            out.push(p);
+        }
+        if let Some(t) = &self.tica {
+            let p = file("tica");
+            let panel = |title: &str, hist| Heatmap {
+                title: title.to_string(),
+                hist,
+                xlabel: "TIC 0",
+                ylabel: "TIC 1",
+                free_energy: true,
+            };
+            plots::heatmaps(
+                &p,
+                &[
+                    panel("TICA walk-jump", &t.sample),
+                    panel("TICA reference", &t.reference),
+                ],
+            )?;
             out.push(p);
         }
         let curve = |v: Vec<[f64; 2]>| v.into_iter().map(|p| (p[0], p[1])).collect::<Vec<_>>();
