@@ -137,7 +137,8 @@ pub struct LiveConfig {
     pub backend: BackendKind,
     pub chains: usize,
     pub seed: u64,
-    /// Jumps kept in memory for saving (oldest dropped beyond this).
+    /// Newest jumps kept in memory for saving (statistics use every jump; the saved
+    /// run says how many older ones were dropped).
     pub keep_limit: usize,
 }
 
@@ -147,7 +148,7 @@ impl Default for LiveConfig {
             backend: BackendKind::Auto,
             chains: 8,
             seed: 1,
-            keep_limit: 200_000,
+            keep_limit: 50_000,
         }
     }
 }

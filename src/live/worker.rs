@@ -438,13 +438,16 @@ impl Worker {
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("nothing is loaded"))?;
         anyhow::ensure!(!run.kept.is_empty(), "no samples yet");
-        let frames: Vec<Vec<f64>> = run.kept.iter().cloned().collect();
-        write_trajectory(path, &run.info.topology, &frames)?;
         let chains = if run.chains_changed {
             1
         } else {
             run.wj.chains()
         };
+        // Frames are step-major; when the oldest were dropped, start at a whole step.
+        let first = run.stats.kept - run.kept.len();
+        let skip = (chains - first % chains) % chains;
+        let frames: Vec<Vec<f64>> = run.kept.iter().skip(skip).cloned().collect();
+        write_trajectory(path, &run.info.topology, &frames)?;
         let info = RunInfo {
             command: "gui".into(),
             system: run.info.name.clone(),
@@ -456,7 +459,7 @@ impl Worker {
                     .map(|(s, p)| serde_json::json!({"from_step": s, "params": p}))
                     .collect::<Vec<_>>(),
                 "chains_changed_during_run": run.chains_changed,
-                "dropped_oldest_frames": run.stats.kept.saturating_sub(frames.len()),
+                "dropped_oldest_frames": run.stats.kept - frames.len(),
             }),
             diverged_restarts: run.wj.restarts,
             wall_seconds: run.started.elapsed().as_secs_f64(),
