@@ -99,6 +99,23 @@ pub struct Heatmap<'a> {
     pub free_energy: bool,
 }
 
+impl<'a> Heatmap<'a> {
+    /// One Ramachandran free-energy panel per residue of `e`, titled "<res> <what> (n=…)".
+    pub fn ramachandran(e: &'a crate::analysis::peptide::PeptideEnsemble, what: &str) -> Vec<Self> {
+        e.rama_plot
+            .iter()
+            .zip(&e.rama_pairs)
+            .map(|(h, (_, _, l))| Heatmap {
+                title: format!("{l} {what} (n={})", e.frames),
+                hist: h,
+                xlabel: "phi (deg)",
+                ylabel: "psi (deg)",
+                free_energy: true,
+            })
+            .collect()
+    }
+}
+
 const FE_MAX: f64 = 8.0;
 
 fn draw_heatmap<DB: DrawingBackend>(

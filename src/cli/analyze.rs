@@ -196,28 +196,9 @@ fn peptide(
         );
     }
     if let Some(dir) = plot_dir(a)? {
-        let mut panels: Vec<Heatmap> = samp
-            .rama_plot
-            .iter()
-            .zip(&samp.rama_pairs)
-            .map(|(h, (_, _, l))| Heatmap {
-                title: format!("{l} samples (n={})", samp.frames),
-                hist: h,
-                xlabel: "phi (deg)",
-                ylabel: "psi (deg)",
-                free_energy: true,
-            })
-            .collect();
+        let mut panels = Heatmap::ramachandran(&samp, "samples");
         if let Some(r) = &reference {
-            for (h, (_, _, l)) in r.rama_plot.iter().zip(&r.rama_pairs) {
-                panels.push(Heatmap {
-                    title: format!("{l} reference (n={})", r.frames),
-                    hist: h,
-                    xlabel: "phi (deg)",
-                    ylabel: "psi (deg)",
-                    free_energy: true,
-                });
-            }
+            panels.extend(Heatmap::ramachandran(r, "reference"));
         }
         plots::heatmaps(&dir.join("ramachandran.png"), &panels)?;
         let mut series = vec![];

@@ -294,28 +294,9 @@ impl LiveStats {
         let mut out = vec![];
         let file = |name: &str| dir.join(format!("{name}.{ext}"));
         if let Some((e, r)) = &self.peptide {
-            let mut panels: Vec<Heatmap> = e
-                .rama_plot
-                .iter()
-                .zip(&e.rama_pairs)
-                .map(|(h, (_, _, l))| Heatmap {
-                    title: format!("{l} walk-jump (n={})", e.frames),
-                    hist: h,
-                    xlabel: "phi (deg)",
-                    ylabel: "psi (deg)",
-                    free_energy: true,
-                })
-                .collect();
+            let mut panels = Heatmap::ramachandran(e, "walk-jump");
             if let Some(r) = r {
-                for (h, (_, _, l)) in r.rama_plot.iter().zip(&r.rama_pairs) {
-                    panels.push(Heatmap {
-                        title: format!("{l} reference (n={})", r.frames),
-                        hist: h,
-                        xlabel: "phi (deg)",
-                        ylabel: "psi (deg)",
-                        free_energy: true,
-                    });
-                }
+                panels.extend(Heatmap::ramachandran(r, "reference"));
             }
             let p = file("ramachandran");
             plots::heatmaps(&p, &panels)?;
