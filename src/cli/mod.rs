@@ -29,11 +29,12 @@ pub enum Command {
     Gui(crate::app::GuiArgs),
     /// Reference Langevin (BAOAB) dynamics of a system with known energy.
     Md(md::MdArgs),
-    /// Walk-jump sampling with an exact or energy-based denoiser.
+    /// Walk-jump sampling with an exact, energy-based or learned denoiser.
     Sample(sample::SampleArgs),
     /// Metrics and plots of a trajectory, optionally against a reference.
     Analyze(analyze::AnalyzeArgs),
-    /// Walk-jump speed as a ratio against Rust MD in the same run.
+    /// Speed as ratios in one run: walk-jump against MD, the network on ndarray against
+    /// wgpu, and (--versus-md) time to the same Ramachandran JSD against OpenMM.
     Bench(bench::BenchArgs),
     /// Train a learned denoiser (DSM, PSM or both) at fixed σ.
     Train(train::TrainArgs),
