@@ -85,7 +85,14 @@ impl Plugin for LinkPlugin {
     }
 }
 
-fn drain_events(mut live: ResMut<Live>) {
+fn drain_events(mut live: ResMut<Live>, mut reported_dead: Local<bool>) {
+    if !live.handle.is_alive() && !*reported_dead {
+        *reported_dead = true;
+        live.say(
+            "the sampler thread stopped unexpectedly; the app keeps what it showed, save it and restart",
+            true,
+        );
+    }
     let events: Vec<Event> = live.handle.events.try_iter().collect();
     for e in events {
         match e {

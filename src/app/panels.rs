@@ -303,7 +303,8 @@ fn controls(ui: &mut egui::Ui, live: &mut Live) {
         ui.label(format!("model trained at σ = {ts}"));
     }
     ui.separator();
-    let paused = live.paused;
+    // The sampler may pause itself (after an error): its word counts.
+    let paused = live.snap.as_ref().map_or(live.paused, |s| s.paused);
     ui.horizontal(|ui| {
         if ui
             .button(if paused { "▶ Play" } else { "⏸ Pause" })

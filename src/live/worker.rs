@@ -25,6 +25,11 @@ pub struct LiveHandle {
 }
 
 impl LiveHandle {
+    /// False once the sampler thread has ended (it should only on shutdown).
+    pub fn is_alive(&self) -> bool {
+        self.join.as_ref().is_some_and(|j| !j.is_finished())
+    }
+
     /// Never blocks: the channel is unbounded and the worker drains it every step.
     pub fn send(&self, c: Command) {
         let _ = self.commands.send(c);
@@ -342,11 +347,20 @@ impl Worker {
         let Some(run) = self.run.as_mut() else {
             return;
         };
-        let rep = match run.wj.step() {
-            Ok(r) => r,
-            Err(e) => {
+        // A panic inside a backend must not take the thread (and every sample) down.
+        let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.wj.step()));
+        let rep = match stepped {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
                 self.paused = true;
-                self.emit(Event::Error(format!("sampling stopped: {e}")));
+                self.emit(Event::Error(format!("sampling paused: {e}")));
+                return;
+            }
+            Err(_) => {
+                self.paused = true;
+                self.emit(Event::Error(
+                    "sampling paused: the denoiser failed inside its backend; reset or open another system".into(),
+                ));
                 return;
             }
         };
