@@ -152,7 +152,7 @@ pub fn run(a: GuiArgs) -> anyhow::Result<()> {
         .split_once('x')
         .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
         .ok_or_else(|| anyhow::anyhow!("--size wants WIDTHxHEIGHT, e.g. 1600x900"))?;
-    let live = link::Live::start(spec.clone(), backend, a.chains.max(1));
+    let live = link::Live::start(spec, backend, a.chains.max(1));
     App::new()
         .insert_resource(ClearColor(Color::srgb(0.06, 0.07, 0.09)))
         .add_plugins(
@@ -172,7 +172,6 @@ pub fn run(a: GuiArgs) -> anyhow::Result<()> {
         .add_plugins(bevy::diagnostic::FrameTimeDiagnosticsPlugin::default())
         .add_plugins(EguiPlugin::default())
         .insert_resource(live)
-        .insert_resource(panels::Ui::with_spec(spec))
         .add_plugins((
             link::LinkPlugin,
             view3d::ViewPlugin,

@@ -23,22 +23,12 @@ enum Purpose {
     ExportSvg,
 }
 
-/// What the user last asked to open, so a new PDB can reuse the current model.
+/// Dialog in flight and the path box.
 #[derive(Resource, Default)]
 pub struct Ui {
-    pub spec: Option<SystemSpec>,
     dialog: Option<(Purpose, Task<Option<PathBuf>>)>,
     path_text: String,
     show_log: bool,
-}
-
-impl Ui {
-    pub fn with_spec(spec: SystemSpec) -> Self {
-        Ui {
-            spec: Some(spec),
-            ..Default::default()
-        }
-    }
 }
 
 pub struct PanelsPlugin;
@@ -80,17 +70,17 @@ fn start_dialog(ui: &mut Ui, purpose: Purpose) {
 }
 
 /// Act on a path the user chose, from a dialog or typed into the path box.
-fn act(live: &mut Live, ui: &mut Ui, purpose_path: (Purpose, PathBuf)) {
+fn act(live: &mut Live, purpose_path: (Purpose, PathBuf)) {
     let (purpose, path) = purpose_path;
     match purpose {
         Purpose::OpenPdb => {
-            let model = match &ui.spec {
+            let current = live.info.as_ref().map(|i| i.spec.clone());
+            let model = match &current {
                 Some(SystemSpec::Molecule { model, .. }) => model.clone(),
                 _ => asset("models/ala2.wjm"),
             };
             open(
                 live,
-                ui,
                 SystemSpec::Molecule {
                     pdb: path,
                     model,
@@ -98,10 +88,9 @@ fn act(live: &mut Live, ui: &mut Ui, purpose_path: (Purpose, PathBuf)) {
                 },
             );
         }
-        Purpose::OpenModel => match ui.spec.clone() {
+        Purpose::OpenModel => match live.info.as_ref().map(|i| i.spec.clone()) {
             Some(SystemSpec::Molecule { pdb, reference, .. }) => open(
                 live,
-                ui,
                 SystemSpec::Molecule {
                     pdb,
                     model: path,
@@ -109,7 +98,7 @@ fn act(live: &mut Live, ui: &mut Ui, purpose_path: (Purpose, PathBuf)) {
                 },
             ),
             Some(SystemSpec::Cluster { name, .. }) => {
-                open(live, ui, SystemSpec::Cluster { name, model: path })
+                open(live, SystemSpec::Cluster { name, model: path })
             }
             None => live.say("open a molecule first", true),
         },
@@ -129,13 +118,12 @@ fn act(live: &mut Live, ui: &mut Ui, purpose_path: (Purpose, PathBuf)) {
 }
 
 /// Open a PDB with the current model, as the menu does.
-pub fn act_open_pdb(live: &mut Live, ui: &mut Ui, path: PathBuf) {
-    act(live, ui, (Purpose::OpenPdb, path));
+pub fn act_open_pdb(live: &mut Live, path: PathBuf) {
+    act(live, (Purpose::OpenPdb, path));
 }
 
-pub fn open(live: &mut Live, ui: &mut Ui, spec: SystemSpec) {
+pub fn open(live: &mut Live, spec: SystemSpec) {
     live.say(format!("opening {} …", spec.label()), false);
-    ui.spec = Some(spec.clone());
     live.send(Command::Load(spec));
 }
 
@@ -151,7 +139,7 @@ fn draw(
             let purpose = *purpose;
             ui_state.dialog = None;
             if let Some(path) = result {
-                act(&mut live, &mut ui_state, (purpose, path));
+                act(&mut live, (purpose, path));
             }
         }
     }
@@ -234,13 +222,13 @@ fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("System", |ui| {
             if ui.button("Alanine dipeptide").clicked() {
-                open(live, st, Bundled::ala2());
+                open(live, Bundled::ala2());
             }
             if ui.button("LJ-13 cluster").clicked() {
-                open(live, st, Bundled::cluster("lj13"));
+                open(live, Bundled::cluster("lj13"));
             }
             if ui.button("LJ-55 cluster").clicked() {
-                open(live, st, Bundled::cluster("lj55"));
+                open(live, Bundled::cluster("lj55"));
             }
             ui.separator();
             if ui.button("Open PDB…").clicked() {
@@ -282,7 +270,7 @@ fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
             ("export svg", Purpose::ExportSvg),
         ] {
             if ui.add_enabled(has, egui::Button::new(label)).clicked() {
-                act(live, st, (purpose, path.clone()));
+                act(live, (purpose, path.clone()));
             }
         }
     });

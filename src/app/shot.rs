@@ -2,7 +2,7 @@
 //! a file), measure frame rates, write a screenshot, exit 0.
 
 use super::link::Live;
-use super::panels::{act_open_pdb, Ui};
+use super::panels::act_open_pdb;
 use super::GuiArgs;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{save_to_disk, Screenshot};
@@ -57,7 +57,6 @@ fn drive(
     mut p: ResMut<Progress>,
     time: Res<Time<Real>>,
     mut live: ResMut<Live>,
-    mut ui: ResMut<Ui>,
     mut exit: MessageWriter<AppExit>,
 ) {
     let total = cfg.exit_after.unwrap_or(30.0);
@@ -78,7 +77,7 @@ fn drive(
     if let (Some(path), false) = (&cfg.then_open, p.open_done) {
         if t >= total * 0.4 {
             p.open_done = true;
-            act_open_pdb(&mut live, &mut ui, path.clone());
+            act_open_pdb(&mut live, path.clone());
         }
     }
     if cfg.fps_report {

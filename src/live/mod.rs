@@ -94,6 +94,8 @@ pub enum Command {
 /// What the GUI needs to draw a molecule: elements and bonds never change in a run.
 #[derive(Debug, Clone)]
 pub struct SystemInfo {
+    /// What was opened: the GUI builds the next "open model" or "open PDB" from it.
+    pub spec: SystemSpec,
     pub name: String,
     pub topology: Topology,
     pub is_peptide: bool,

@@ -636,6 +636,7 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
         cfg.seed,
     )?;
     let info = SystemInfo {
+        spec: spec.clone(),
         name,
         is_cluster: cluster.is_some(),
         topology,
