@@ -230,19 +230,3 @@ fn fmt(v: f64) -> String {
         format!("{v:.2}")
     }
 }
-
-/// A histogram as a normalised density curve over [lo, hi).
-pub fn density(lo: f64, hi: f64, counts: &[f64]) -> Vec<[f64; 2]> {
-    let total: f64 = counts.iter().sum();
-    let w = (hi - lo) / counts.len().max(1) as f64;
-    counts
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            [
-                lo + (i as f64 + 0.5) * w,
-                if total > 0.0 { c / (total * w) } else { 0.0 },
-            ]
-        })
-        .collect()
-}

@@ -460,13 +460,13 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
 fn against_md(ui: &mut egui::Ui, size: Vec2, title: &str, h: &HistogramView) {
     let mut series = vec![Series {
         label: "walk-jump",
-        points: paint::density(h.lo, h.hi, &h.counts),
+        points: h.density(&h.counts),
         color: Color32::from_rgb(90, 200, 230),
     }];
     if let Some(r) = &h.reference {
         series.push(Series {
             label: "MD",
-            points: paint::density(h.lo, h.hi, r),
+            points: h.density(r),
             color: Color32::from_rgb(240, 140, 90),
         });
     }

@@ -47,6 +47,22 @@ pub struct TicaView {
     pub jsd: f64,
 }
 
+impl HistogramView {
+    /// `counts` (the samples' or the reference's) as a normalised density at bin centres.
+    pub fn density(&self, counts: &[f64]) -> Vec<[f64; 2]> {
+        let total: f64 = counts.iter().sum();
+        let w = (self.hi - self.lo) / counts.len().max(1) as f64;
+        counts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let y = if total > 0.0 { c / (total * w) } else { 0.0 };
+                [self.lo + (i as f64 + 0.5) * w, y]
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StatsView {
     pub rama: Vec<RamaView>,
@@ -369,19 +385,7 @@ impl LiveStats {
             ),
         ] {
             let Some(h) = h else { continue };
-            let density = |c: &[f64]| {
-                let total: f64 = c.iter().sum();
-                let w = (h.hi - h.lo) / c.len().max(1) as f64;
-                c.iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        (
-                            h.lo + (i as f64 + 0.5) * w,
-                            if total > 0.0 { v / (total * w) } else { 0.0 },
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            };
+            let density = |c: &[f64]| h.density(c).into_iter().map(|p| (p[0], p[1])).collect();
             let mut series = vec![("walk-jump".to_string(), density(&h.counts))];
             if let Some(r) = &h.reference {
                 series.push(("MD".to_string(), density(r)));
