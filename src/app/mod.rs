@@ -1,6 +1,7 @@
 //! The desktop app: a thin layer of bevy plugins over the live sampler
 //! (`walkjump::live`), which runs on its own thread.
 
+mod impostor;
 mod link;
 mod paint;
 mod panels;
@@ -174,6 +175,7 @@ pub fn run(a: GuiArgs) -> anyhow::Result<()> {
         .insert_resource(live)
         .add_plugins((
             link::LinkPlugin,
+            impostor::ImpostorPlugin,
             view3d::ViewPlugin,
             panels::PanelsPlugin,
             shot::ShotPlugin::from_args(&a),

@@ -2,8 +2,9 @@
 //! each in its own viewport, both seen from the same orbiting camera pose and
 //! aligned on the first jump, so they keep one orientation as the chain tumbles.
 
+use super::impostor::{color_tag, ImpostorAssets};
 use super::link::Live;
-use bevy::camera::visibility::RenderLayers;
+use bevy::camera::visibility::{NoFrustumCulling, RenderLayers};
 use bevy::camera::{CameraOutputMode, ClearColorConfig, Viewport};
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::prelude::*;
@@ -170,13 +171,12 @@ fn rebuild_atoms(
     mut state: ResMut<ViewState>,
     mut orbit: ResMut<Orbit>,
     old: Query<Entity, With<AtomSphere>>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    impostors: Option<Res<ImpostorAssets>>,
 ) {
     if state.generation == live.generation {
         return;
     }
-    let Some(info) = live.info.as_ref() else {
+    let (Some(info), Some(imp)) = (live.info.as_ref(), impostors) else {
         return;
     };
     state.generation = live.generation;
@@ -186,26 +186,16 @@ fn rebuild_atoms(
     for e in &old {
         commands.entity(e).despawn();
     }
-    let sphere = meshes.add(Sphere::new(1.0).mesh().ico(3).expect("ico sphere"));
-    let mut cache: Vec<(Element, Handle<StandardMaterial>)> = vec![];
     for (i, atom) in info.topology.atoms.iter().enumerate() {
         let (color, radius) = element_style(atom.element, info.is_cluster);
-        let mat = match cache.iter().find(|(e, _)| *e == atom.element) {
-            Some((_, m)) => m.clone(),
-            None => {
-                let m = materials.add(StandardMaterial {
-                    base_color: color,
-                    perceptual_roughness: 0.45,
-                    ..default()
-                });
-                cache.push((atom.element, m.clone()));
-                m
-            }
-        };
         for side in [Side::Walk, Side::Jump] {
             commands.spawn((
-                Mesh3d(sphere.clone()),
-                MeshMaterial3d(mat.clone()),
+                Mesh3d(imp.quad.clone()),
+                MeshMaterial3d(imp.material.clone()),
+                color_tag(color),
+                // The quad turns to the camera in the shader, so its own bounds
+                // say nothing about what is visible.
+                NoFrustumCulling,
                 Transform::from_translation(side.origin()).with_scale(Vec3::splat(radius)),
                 AtomSphere { index: i },
                 side,
