@@ -6,6 +6,7 @@ pub mod denoiser;
 pub mod error;
 pub mod geometry;
 pub mod io;
+pub mod lab;
 pub mod live;
 pub mod md;
 pub mod molecule;

@@ -2,6 +2,7 @@
 //! (`walkjump::live`), which runs on its own thread.
 
 mod impostor;
+pub mod lab;
 mod link;
 mod paint;
 mod panels;

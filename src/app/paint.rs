@@ -28,7 +28,7 @@ fn viridis(t: f64) -> Color32 {
 }
 
 /// Axis frame with a title; returns the plotting rectangle.
-fn frame(ui: &mut egui::Ui, size: Vec2, title: &str) -> (egui::Painter, Rect) {
+pub fn frame(ui: &mut egui::Ui, size: Vec2, title: &str) -> (egui::Painter, Rect) {
     let (resp, painter) = ui.allocate_painter(size, Sense::hover());
     let r = resp.rect;
     painter.text(
@@ -58,38 +58,7 @@ pub fn heatmap(
     angles: bool,
 ) {
     let (painter, plot) = frame(ui, Vec2::new(side + 34.0, side + 32.0), title);
-    let total: f64 = counts.iter().sum();
-    let max = counts.iter().cloned().fold(0.0, f64::max);
-    if total > 0.0 && counts.len() == bins * bins {
-        let mut mesh = egui::Mesh::default();
-        let w = plot.width() / bins as f32;
-        let h = plot.height() / bins as f32;
-        for i in 0..bins {
-            for j in 0..bins {
-                let c = counts[i * bins + j];
-                if c <= 0.0 {
-                    continue;
-                }
-                let f = -(c / max).ln();
-                // φ along x, ψ up.
-                let x = plot.min.x + i as f32 * w;
-                let y = plot.max.y - (j + 1) as f32 * h;
-                mesh.add_colored_rect(
-                    Rect::from_min_size(Pos2::new(x, y), Vec2::new(w + 0.5, h + 0.5)),
-                    viridis(f / F_MAX),
-                );
-            }
-        }
-        painter.add(egui::Shape::mesh(mesh));
-    } else {
-        painter.text(
-            plot.center(),
-            egui::Align2::CENTER_CENTER,
-            "no samples yet",
-            egui::FontId::proportional(11.0),
-            Color32::GRAY,
-        );
-    }
+    fill_density(&painter, plot, counts, bins, bins, f64::INFINITY);
     let axes = if angles {
         ["φ", "ψ"]
     } else {
@@ -128,6 +97,53 @@ pub fn heatmap(
         axes[1].into(),
         egui::Align2::LEFT_TOP,
     );
+}
+
+/// Paint `counts` (x-bin major, `nx` × `ny`) into `plot` as free energy −ln(c/max),
+/// or say that there is nothing yet.
+pub fn fill_density(
+    painter: &egui::Painter,
+    plot: Rect,
+    counts: &[f64],
+    nx: usize,
+    ny: usize,
+    hide_above: f64,
+) {
+    let total: f64 = counts.iter().sum();
+    let max = counts.iter().cloned().fold(0.0, f64::max);
+    if total <= 0.0 || counts.len() != nx * ny {
+        painter.text(
+            plot.center(),
+            egui::Align2::CENTER_CENTER,
+            "no samples yet",
+            egui::FontId::proportional(11.0),
+            Color32::GRAY,
+        );
+        return;
+    }
+    let mut mesh = egui::Mesh::default();
+    let w = plot.width() / nx as f32;
+    let h = plot.height() / ny as f32;
+    for i in 0..nx {
+        for j in 0..ny {
+            let c = counts[i * ny + j];
+            if c <= 0.0 {
+                continue;
+            }
+            let f = -(c / max).ln();
+            if f > hide_above {
+                continue;
+            }
+            // First coordinate along x, second up.
+            let x = plot.min.x + i as f32 * w;
+            let y = plot.max.y - (j + 1) as f32 * h;
+            mesh.add_colored_rect(
+                Rect::from_min_size(Pos2::new(x, y), Vec2::new(w + 0.5, h + 0.5)),
+                viridis(f / F_MAX),
+            );
+        }
+    }
+    painter.add(egui::Shape::mesh(mesh));
 }
 
 pub struct Series<'a> {

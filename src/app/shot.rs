@@ -98,32 +98,48 @@ fn drive(
     if t < total {
         return;
     }
-    if p.shot_at.is_none() {
-        p.shot_at = Some(t);
-        if cfg.fps_report {
-            let fps = |(n, s): (u64, f64)| if s > 0.0 { n as f64 / s } else { 0.0 };
-            let (run, pause) = (fps(p.frames_running), fps(p.frames_paused));
-            println!(
-                "{}",
-                serde_json::json!({"fps_sampling": run, "fps_paused": pause,
-                    "ratio": if pause > 0.0 { run / pause } else { 0.0 },
-                    "samples_per_second_at_end": live.snap.as_ref().map(|s| s.samples_per_second),
-                    "samples": live.snap.as_ref().map(|s| s.kept)})
-            );
-        }
-        if let Some(path) = &cfg.screenshot {
+    if p.shot_at.is_none() && cfg.fps_report {
+        let fps = |(n, s): (u64, f64)| if s > 0.0 { n as f64 / s } else { 0.0 };
+        let (run, pause) = (fps(p.frames_running), fps(p.frames_paused));
+        println!(
+            "{}",
+            serde_json::json!({"fps_sampling": run, "fps_paused": pause,
+                "ratio": if pause > 0.0 { run / pause } else { 0.0 },
+                "samples_per_second_at_end": live.snap.as_ref().map(|s| s.samples_per_second),
+                "samples": live.snap.as_ref().map(|s| s.kept)})
+        );
+    }
+    screenshot_then_exit(
+        &mut commands,
+        cfg.screenshot.as_ref(),
+        &mut p.shot_at,
+        t,
+        &mut exit,
+    );
+}
+
+/// Once the run time is over: ask for a screenshot (if wanted), then exit when it is
+/// on disk (or with an error if it never comes).
+pub fn screenshot_then_exit(
+    commands: &mut Commands,
+    screenshot: Option<&PathBuf>,
+    shot_at: &mut Option<f64>,
+    t: f64,
+    exit: &mut MessageWriter<AppExit>,
+) {
+    if shot_at.is_none() {
+        *shot_at = Some(t);
+        if let Some(path) = screenshot {
             commands
                 .spawn(Screenshot::primary_window())
                 .observe(save_to_disk(path.clone()));
             return;
         }
     }
-    let written = cfg
-        .screenshot
-        .as_ref()
+    let written = screenshot
         .map(|s| std::fs::metadata(s).map(|m| m.len() > 0).unwrap_or(false))
         .unwrap_or(true);
-    let waited = t - p.shot_at.unwrap_or(t);
+    let waited = t - shot_at.unwrap_or(t);
     if (written && waited > 0.5) || waited > 20.0 {
         if !written {
             eprintln!("error: the screenshot was not written within 20 s");

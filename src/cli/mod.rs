@@ -4,6 +4,7 @@ mod analyze;
 mod bench;
 mod bench_md;
 mod common;
+mod dynamics;
 mod exact;
 mod md;
 mod sample;
@@ -40,6 +41,10 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Planar systems, where everything is exact: TVDs of walk and jumps for several σ.
     Exact(exact::ExactArgs),
+    /// The teaching lab: exact 2-D walk-jump, diffusion beside it, trajectory diffusion.
+    Lab(crate::app::lab::LabArgs),
+    /// DynamicsDiffusion on the double well: train the trajectory model or evaluate it.
+    Dynamics(dynamics::DynamicsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -51,5 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(a),
         Command::Exact(a) => exact::run(a),
         Command::Train(a) => train::run(a),
+        Command::Dynamics(a) => dynamics::run(a),
+        Command::Lab(a) => crate::app::lab::run(a),
     }
 }

@@ -2,6 +2,7 @@
 //! training, and the backends it runs on. Nothing here knows of the GUI.
 
 pub mod backend;
+pub mod container;
 pub mod denoiser;
 pub mod features;
 pub mod model;

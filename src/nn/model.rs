@@ -99,20 +99,6 @@ pub struct LearnedModel<B: Backend> {
     pub net: EquivariantNet<B>,
 }
 
-fn checksum(bytes: &[u8]) -> u64 {
-    // FNV-1a: enough to tell a truncated or damaged file before decoding it.
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Header {
-    meta: ModelMeta,
-    weights_len: u64,
-    weights_fnv1a: u64,
-}
-
 impl<B: Backend> LearnedModel<B> {
     pub fn new(meta: ModelMeta, device: &B::Device) -> Self {
         let v = &meta.vocabulary;
@@ -132,17 +118,7 @@ impl<B: Backend> LearnedModel<B> {
         let weights = BinBytesRecorder::<FullPrecisionSettings>::default()
             .record(self.net.clone().into_record(), ())
             .expect("in-memory record of weights");
-        let header = Header {
-            meta: self.meta.clone(),
-            weights_len: weights.len() as u64,
-            weights_fnv1a: checksum(&weights),
-        };
-        let json = serde_json::to_vec_pretty(&header).expect("header serialises");
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
-        out.extend_from_slice(&json);
-        out.extend_from_slice(&weights);
-        out
+        super::container::pack(MAGIC, &self.meta, &weights)
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
@@ -153,30 +129,17 @@ impl<B: Backend> LearnedModel<B> {
     }
 
     pub fn from_bytes(bytes: &[u8], path: &Path, device: &B::Device) -> Result<Self> {
+        let (meta, weights) = super::container::unpack::<ModelMeta>(
+            MAGIC,
+            "Walk-Jump Studio model file (.wjm)",
+            bytes,
+            path,
+        )?;
         let bad = |detail: String| Error::Parse {
             path: path.into(),
             detail,
         };
-        let rest = bytes
-            .strip_prefix(MAGIC)
-            .ok_or_else(|| bad("not a Walk-Jump Studio model file (.wjm)".into()))?;
-        if rest.len() < 8 {
-            return Err(bad("truncated header".into()));
-        }
-        let len = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes")) as usize;
-        let rest = &rest[8..];
-        if rest.len() < len {
-            return Err(bad("truncated header".into()));
-        }
-        let header: Header =
-            serde_json::from_slice(&rest[..len]).map_err(|e| bad(format!("model header: {e}")))?;
-        let weights = &rest[len..];
-        if weights.len() as u64 != header.weights_len || checksum(weights) != header.weights_fnv1a {
-            return Err(bad(
-                "the weights are truncated or damaged (length or checksum mismatch)".into(),
-            ));
-        }
-        let model = LearnedModel::new(header.meta, device);
+        let model = LearnedModel::new(meta, device);
         let record = BinBytesRecorder::<FullPrecisionSettings>::default()
             .load(weights.to_vec(), device)
             .map_err(|e| bad(format!("weights: {e}")))?;
@@ -190,15 +153,7 @@ impl<B: Backend> LearnedModel<B> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         // burn's decoder panics on malformed input it was not given by us; the checksum
         // above catches damage first, and this turns anything left into an error.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Self::from_bytes(&bytes, path, device)
-        }))
-        .unwrap_or_else(|_| {
-            Err(Error::Parse {
-                path: path.into(),
-                detail: "the weights could not be decoded".into(),
-            })
-        })
+        super::container::guarded(path, || Self::from_bytes(&bytes, path, device))
     }
 
     /// Check that this model fits `topology` and build its network inputs.

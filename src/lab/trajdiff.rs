@@ -1,0 +1,409 @@
+//! DynamicsDiffusion on the 2-D double well: a diffusion model over whole trajectory
+//! snippets (T frames × 2 coordinates), conditioned on the temperature, trained with
+//! burn on Brownian-dynamics snippets. It generates new trajectories, inpaints
+//! transition paths between fixed end frames, and makes variations of a given path.
+//!
+//! The denoiser uses the EDM parameterisation D(x; σ) = c_skip·x + c_out·F(c_in·x,
+//! ln σ, k_BT) with data scale σ_d; F is a residual MLP over the flattened snippet
+//! (a whole snippet is only 128 numbers) with the noise level and temperature added
+//! in every block.
+
+use super::anneal::{ancestral_step, geometric_levels};
+use super::brownian;
+use crate::error::{Error, Result};
+use crate::nn::container;
+use crate::nn::{Cpu, CpuTrain};
+use crate::rng::{normal, seeded, WjRng};
+use burn::module::{AutodiffModule, Module};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::activation::silu;
+use burn::tensor::backend::Backend;
+use burn::tensor::{ElementConversion, Tensor, TensorData};
+use rand::Rng;
+use std::path::Path;
+
+const MAGIC: &[u8] = b"WALKJUMP-DYNAMICS v1\n";
+const FOURIER: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DynamicsMeta {
+    pub frames: usize,
+    pub hidden: usize,
+    pub blocks: usize,
+    /// Coordinates are divided by these before the network sees them.
+    pub scale: [f64; 2],
+    pub sigma_data: f64,
+    /// Temperatures the model was trained on (k_BT).
+    pub temperatures: Vec<f64>,
+    pub frame_dt: f64,
+    pub steps_trained: usize,
+    pub final_loss: f64,
+}
+
+impl DynamicsMeta {
+    pub fn new(frames: usize, hidden: usize, blocks: usize) -> Self {
+        DynamicsMeta {
+            frames,
+            hidden,
+            blocks,
+            scale: [1.0, 0.5],
+            sigma_data: 0.8,
+            temperatures: vec![0.5, 0.75, 1.0, 1.25, 1.5],
+            frame_dt: brownian::DT * brownian::STRIDE as f64,
+            steps_trained: 0,
+            final_loss: f64::NAN,
+        }
+    }
+    fn width(&self) -> usize {
+        self.frames * 2
+    }
+    /// The temperature as the network sees it: k_BT in [0.5, 1.5] maps to [−1, 1].
+    fn condition(kt: f64) -> f64 {
+        (kt - 1.0) / 0.5
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct TrajNet<B: Backend> {
+    input: Linear<B>,
+    embed: Linear<B>,
+    norms: Vec<LayerNorm<B>>,
+    block_embed: Vec<Linear<B>>,
+    block_out: Vec<Linear<B>>,
+    output: Linear<B>,
+}
+
+impl<B: Backend> TrajNet<B> {
+    pub fn new(meta: &DynamicsMeta, device: &B::Device) -> Self {
+        let (w, h) = (meta.width(), meta.hidden);
+        TrajNet {
+            input: LinearConfig::new(w, h).init(device),
+            embed: LinearConfig::new(2 * FOURIER + 1, h).init(device),
+            norms: (0..meta.blocks)
+                .map(|_| LayerNormConfig::new(h).init(device))
+                .collect(),
+            block_embed: (0..meta.blocks)
+                .map(|_| LinearConfig::new(h, h).init(device))
+                .collect(),
+            block_out: (0..meta.blocks)
+                .map(|_| LinearConfig::new(h, h).init(device))
+                .collect(),
+            output: LinearConfig::new(h, w).init(device),
+        }
+    }
+
+    /// F(c_in·x, c_noise, condition): `x` is [b, w], `c_noise` and `cond` are [b, 1].
+    pub fn forward(
+        &self,
+        x: Tensor<B, 2>,
+        c_noise: Tensor<B, 2>,
+        cond: Tensor<B, 2>,
+    ) -> Tensor<B, 2> {
+        let device = x.device();
+        let freqs: Vec<f32> = (0..FOURIER).map(|k| (1u32 << k) as f32 * 0.5).collect();
+        let freqs = Tensor::<B, 2>::from_data(TensorData::new(freqs, [1, FOURIER]), &device);
+        let phase = c_noise.matmul(freqs);
+        let e = Tensor::cat(vec![phase.clone().sin(), phase.cos(), cond], 1);
+        let e = silu(self.embed.forward(e));
+        let mut h = self.input.forward(x);
+        for ((norm, be), bo) in self
+            .norms
+            .iter()
+            .zip(&self.block_embed)
+            .zip(&self.block_out)
+        {
+            let t = silu(norm.forward(h.clone()) + be.forward(e.clone()));
+            h = h + bo.forward(t);
+        }
+        self.output.forward(silu(h))
+    }
+}
+
+/// EDM scalings for noise level σ and data scale σ_d.
+fn scalings(sigma: f64, sd: f64) -> (f64, f64, f64, f64) {
+    let d = (sigma * sigma + sd * sd).sqrt();
+    let c_skip = sd * sd / (d * d);
+    let c_out = sigma * sd / d;
+    let c_in = 1.0 / d;
+    let c_noise = sigma.ln() / 4.0;
+    (c_skip, c_out, c_in, c_noise)
+}
+
+pub struct DynamicsModel<B: Backend> {
+    pub meta: DynamicsMeta,
+    pub net: TrajNet<B>,
+    device: B::Device,
+}
+
+impl<B: Backend> DynamicsModel<B> {
+    pub fn new(meta: DynamicsMeta, device: &B::Device) -> Self {
+        // Materialise burn's lazy parameters once so a saved copy holds these weights.
+        let record = TrajNet::<B>::new(&meta, device).into_record();
+        let net = TrajNet::new(&meta, device).load_record(record);
+        DynamicsModel {
+            meta,
+            net,
+            device: device.clone(),
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let weights = BinBytesRecorder::<FullPrecisionSettings>::default()
+            .record(self.net.clone().into_record(), ())
+            .expect("in-memory record of weights");
+        container::pack(MAGIC, &self.meta, &weights)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("partial");
+        std::fs::write(&tmp, self.to_bytes()).map_err(|e| Error::write(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e))
+    }
+
+    pub fn load(path: &Path, device: &B::Device) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        container::guarded(path, || {
+            let (meta, weights) = container::unpack::<DynamicsMeta>(
+                MAGIC,
+                "trajectory diffusion model file (.wjd)",
+                &bytes,
+                path,
+            )?;
+            let model = DynamicsModel::new(meta, device);
+            let record = BinBytesRecorder::<FullPrecisionSettings>::default()
+                .load(weights.to_vec(), device)
+                .map_err(|e| Error::Parse {
+                    path: path.into(),
+                    detail: format!("weights: {e}"),
+                })?;
+            Ok(DynamicsModel {
+                net: model.net.load_record(record),
+                ..model
+            })
+        })
+    }
+
+    /// D(x; σ) for a batch of snippets in network units (flattened, [b · w]).
+    fn denoise_batch(&self, x: &[f64], sigma: f64, kt: f64) -> Vec<f64> {
+        let w = self.meta.width();
+        let b = x.len() / w;
+        let (c_skip, c_out, c_in, c_noise) = scalings(sigma, self.meta.sigma_data);
+        let xin: Vec<f32> = x.iter().map(|v| (v * c_in) as f32).collect();
+        let t = Tensor::<B, 2>::from_data(TensorData::new(xin, [b, w]), &self.device);
+        let cn = Tensor::<B, 2>::full([b, 1], c_noise as f32, &self.device);
+        let cd = Tensor::<B, 2>::full([b, 1], DynamicsMeta::condition(kt) as f32, &self.device);
+        let f: Vec<f32> = self
+            .net
+            .forward(t, cn, cd)
+            .into_data()
+            .to_vec()
+            .expect("f32 output");
+        x.iter()
+            .zip(f)
+            .map(|(v, fv)| c_skip * v + c_out * fv as f64)
+            .collect()
+    }
+
+    fn to_net(&self, snippet: &[[f64; 2]]) -> Vec<f64> {
+        let s = self.meta.scale;
+        snippet
+            .iter()
+            .flat_map(|p| [p[0] / s[0], p[1] / s[1]])
+            .collect()
+    }
+
+    fn from_net(&self, flat: &[f64]) -> Vec<[f64; 2]> {
+        let s = self.meta.scale;
+        flat.chunks(2).map(|c| [c[0] * s[0], c[1] * s[1]]).collect()
+    }
+
+    /// Run the reverse diffusion. `start`: the initial x at the first level (network
+    /// units, flattened). `fixed`: (frame, position) pairs imposed at every level with
+    /// that level's noise, and exactly at the end.
+    fn reverse(
+        &self,
+        mut x: Vec<f64>,
+        levels: &[f64],
+        kt: f64,
+        fixed: &[(usize, [f64; 2])],
+        rng: &mut WjRng,
+    ) -> Vec<Vec<[f64; 2]>> {
+        let w = self.meta.width();
+        let s = self.meta.scale;
+        let impose = |x: &mut [f64], sigma: f64, rng: &mut WjRng| {
+            for snip in x.chunks_mut(w) {
+                for &(f, p) in fixed {
+                    snip[2 * f] = p[0] / s[0] + sigma * normal(rng);
+                    snip[2 * f + 1] = p[1] / s[1] + sigma * normal(rng);
+                }
+            }
+        };
+        for i in 0..levels.len() {
+            impose(&mut x, levels[i], rng);
+            let xhat = self.denoise_batch(&x, levels[i], kt);
+            if i + 1 < levels.len() {
+                ancestral_step(&mut x, &xhat, levels[i], levels[i + 1], rng);
+            } else {
+                x = xhat;
+            }
+        }
+        impose(&mut x, 0.0, rng);
+        x.chunks(w).map(|c| self.from_net(c)).collect()
+    }
+
+    /// New snippets at temperature `kt`, from pure noise.
+    pub fn generate(&self, n: usize, kt: f64, steps: usize, rng: &mut WjRng) -> Vec<Vec<[f64; 2]>> {
+        self.inpaint(n, kt, steps, &[], rng)
+    }
+
+    /// Snippets with the given frames imposed (e.g. the first in one well, the last in
+    /// the other: transition paths).
+    pub fn inpaint(
+        &self,
+        n: usize,
+        kt: f64,
+        steps: usize,
+        fixed: &[(usize, [f64; 2])],
+        rng: &mut WjRng,
+    ) -> Vec<Vec<[f64; 2]>> {
+        let levels = geometric_levels(SIGMA_MAX, SIGMA_MIN, steps);
+        let spread = (SIGMA_MAX * SIGMA_MAX + self.meta.sigma_data.powi(2)).sqrt();
+        let x: Vec<f64> = (0..n * self.meta.width())
+            .map(|_| spread * normal(rng))
+            .collect();
+        self.reverse(x, &levels, kt, fixed, rng)
+    }
+
+    /// Variations of `path`: noise it to level `sigma_start` (network units) and denoise.
+    pub fn variations(
+        &self,
+        path: &[[f64; 2]],
+        n: usize,
+        kt: f64,
+        sigma_start: f64,
+        steps: usize,
+        rng: &mut WjRng,
+    ) -> Vec<Vec<[f64; 2]>> {
+        let base = self.to_net(path);
+        let x: Vec<f64> = (0..n)
+            .flat_map(|_| {
+                base.iter()
+                    .map(|v| v + sigma_start * normal(rng))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let levels = geometric_levels(sigma_start, SIGMA_MIN, steps);
+        self.reverse(x, &levels, kt, &[], rng)
+    }
+}
+
+pub const SIGMA_MAX: f64 = 10.0;
+pub const SIGMA_MIN: f64 = 0.004;
+
+#[derive(Debug, Clone)]
+pub struct DynamicsTrainConfig {
+    pub frames: usize,
+    pub hidden: usize,
+    pub blocks: usize,
+    pub steps: usize,
+    pub batch: usize,
+    pub learning_rate: f64,
+    pub max_seconds: Option<f64>,
+    pub seed: u64,
+}
+
+impl Default for DynamicsTrainConfig {
+    fn default() -> Self {
+        DynamicsTrainConfig {
+            frames: 64,
+            hidden: 384,
+            blocks: 4,
+            steps: 6000,
+            batch: 256,
+            learning_rate: 1e-3,
+            max_seconds: None,
+            seed: 7,
+        }
+    }
+}
+
+/// Train on fresh Brownian-dynamics runs at every temperature of the model. `progress`
+/// is called with (step, steps, running loss) now and then; returning false stops.
+pub fn train(
+    cfg: &DynamicsTrainConfig,
+    mut progress: impl FnMut(usize, usize, f64) -> bool,
+) -> Result<DynamicsModel<Cpu>> {
+    let device = Default::default();
+    let mut meta = DynamicsMeta::new(cfg.frames, cfg.hidden, cfg.blocks);
+    let mut rng = seeded(cfg.seed);
+    // Long equilibrium runs per temperature; batches are random windows of them.
+    let data: Vec<(f64, Vec<Vec<[f64; 2]>>)> = meta
+        .temperatures
+        .iter()
+        .map(|&kt| (kt, brownian::runs(kt, 16, 25_000, &mut rng)))
+        .collect();
+    let mut model = DynamicsModel::<CpuTrain>::new(meta.clone(), &device);
+    let mut optim = AdamConfig::new().init::<CpuTrain, TrajNet<CpuTrain>>();
+    let w = meta.width();
+    let sd = meta.sigma_data;
+    let t0 = std::time::Instant::now();
+    let mut running = f64::NAN;
+    let mut done = 0;
+    for step in 0..cfg.steps {
+        let (mut xin, mut target, mut cn, mut cd) = (vec![], vec![], vec![], vec![]);
+        for _ in 0..cfg.batch {
+            let (kt, runs) = &data[rng.random_range(0..data.len())];
+            let run = &runs[rng.random_range(0..runs.len())];
+            let i = rng.random_range(0..run.len() - cfg.frames);
+            let clean = model.to_net(&run[i..i + cfg.frames]);
+            // ln σ ~ N(−1.2, 1.2²), the EDM training distribution.
+            let sigma = (-1.2 + 1.2 * normal(&mut rng)).exp();
+            let (c_skip, c_out, c_in, c_noise) = scalings(sigma, sd);
+            for &c in &clean {
+                let y = c + sigma * normal(&mut rng);
+                xin.push((y * c_in) as f32);
+                target.push(((c - c_skip * y) / c_out) as f32);
+            }
+            cn.push(c_noise as f32);
+            cd.push(DynamicsMeta::condition(*kt) as f32);
+        }
+        let b = cfg.batch;
+        let x = Tensor::from_data(TensorData::new(xin, [b, w]), &device);
+        let t = Tensor::<CpuTrain, 2>::from_data(TensorData::new(target, [b, w]), &device);
+        let cn = Tensor::from_data(TensorData::new(cn, [b, 1]), &device);
+        let cd = Tensor::from_data(TensorData::new(cd, [b, 1]), &device);
+        let loss = (model.net.forward(x, cn, cd) - t).powi_scalar(2).mean();
+        let lv: f64 = loss.clone().into_scalar().elem();
+        if !lv.is_finite() {
+            return Err(Error::Denoiser(format!(
+                "trajectory model training diverged at step {step}"
+            )));
+        }
+        running = if running.is_nan() {
+            lv
+        } else {
+            0.98 * running + 0.02 * lv
+        };
+        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+        let time_frac = cfg
+            .max_seconds
+            .map_or(0.0, |m| t0.elapsed().as_secs_f64() / m.max(1e-9));
+        let frac = (step as f64 / cfg.steps as f64).max(time_frac).min(1.0);
+        let lr =
+            cfg.learning_rate * (0.02 + 0.98 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
+        model.net = optim.step(lr, model.net, grads);
+        done = step + 1;
+        if (step % 50 == 0 && !progress(done, cfg.steps, running)) || frac >= 1.0 {
+            break;
+        }
+    }
+    meta.steps_trained = done;
+    meta.final_loss = running;
+    Ok(DynamicsModel {
+        meta,
+        net: model.net.valid(),
+        device,
+    })
+}
