@@ -67,3 +67,38 @@ fn the_app_opens_samples_and_writes_a_screenshot() {
     assert!(v["fps_paused"].as_f64().unwrap() > 0.0, "{v}");
     assert!(v["samples"].as_u64().unwrap() > 0, "{v}");
 }
+
+#[test]
+fn the_lab_opens_on_the_trajectory_tab_and_generates() {
+    if !have_xvfb() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install xvfb");
+        eprintln!("skipped: xvfb-run is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("lab.png");
+    let o = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_walkjump"))
+        .args([
+            "lab",
+            "--tab",
+            "dynamics",
+            "--run-dynamics",
+            "--size",
+            "1280x800",
+            "--exit-after",
+            "25",
+            "--screenshot",
+        ])
+        .arg(&shot)
+        .current_dir(common::repo())
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert!(distinct_colours(&shot) > 100, "the screenshot looks empty");
+    // The log must not report a failed job (a missing or broken model, say).
+    let err = common::stderr(&o);
+    assert!(!err.contains("trajectory model:"), "{err}");
+}

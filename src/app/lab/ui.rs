@@ -101,7 +101,8 @@ pub fn density_plot(
     let (painter, plot) = frame(ui, size, title);
     // Exact laws are positive everywhere on their grid; past 9 k_BT it is only noise.
     fill_density(&painter, plot, &h.counts, h.x.bins, h.y.bins, 9.0);
-    (painter, plot)
+    // Overlays (paths, arrows) stay inside the plot.
+    (painter.with_clip_rect(plot), plot)
 }
 
 fn apply<T>(ui: &mut LabUi, what: &str, r: walkjump::Result<T>) {
