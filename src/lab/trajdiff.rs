@@ -240,13 +240,23 @@ impl<B: Backend> DynamicsModel<B> {
                 }
             }
         };
+        // With imposed frames, each level is repeated (RePaint): step down, add the
+        // noise back, step down again, so the free frames have time to agree with the
+        // imposed ones instead of snapping to them at the end.
+        let repeats = if fixed.is_empty() { 1 } else { RESAMPLE };
         for i in 0..levels.len() {
-            impose(&mut x, levels[i], rng);
-            let xhat = self.denoise_batch(&x, levels[i], kt);
-            if i + 1 < levels.len() {
+            for r in 0..repeats {
+                impose(&mut x, levels[i], rng);
+                let xhat = self.denoise_batch(&x, levels[i], kt);
+                if i + 1 == levels.len() {
+                    x = xhat;
+                    break;
+                }
                 ancestral_step(&mut x, &xhat, levels[i], levels[i + 1], rng);
-            } else {
-                x = xhat;
+                if r + 1 < repeats {
+                    let back = (levels[i].powi(2) - levels[i + 1].powi(2)).sqrt();
+                    x.iter_mut().for_each(|v| *v += back * normal(rng));
+                }
             }
         }
         impose(&mut x, 0.0, rng);
@@ -300,6 +310,8 @@ impl<B: Backend> DynamicsModel<B> {
 }
 
 pub const SIGMA_MAX: f64 = 10.0;
+/// Passes per noise level when frames are imposed.
+pub const RESAMPLE: usize = 4;
 pub const SIGMA_MIN: f64 = 0.004;
 
 #[derive(Debug, Clone)]
