@@ -240,6 +240,20 @@ fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
             if ui.button("Open reference trajectory…").clicked() {
                 start_dialog(st, Purpose::OpenReference);
             }
+            ui.separator();
+            if ui
+                .button("Open the Lab (new window)")
+                .on_hover_text("2-D walk-jump, diffusion and trajectory diffusion, for teaching")
+                .clicked()
+            {
+                // Its own process: the lab has its own window and no 3-D view.
+                let r = std::env::current_exe()
+                    .and_then(|exe| std::process::Command::new(exe).arg("lab").spawn());
+                match r {
+                    Ok(_) => live.say("the Lab opens in a new window", false),
+                    Err(e) => live.say(format!("could not start the Lab: {e}"), true),
+                }
+            }
         });
         ui.menu_button("Save", |ui| {
             if ui.button("Ensemble (DCD or PDB)…").clicked() {

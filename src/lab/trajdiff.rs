@@ -206,7 +206,7 @@ impl<B: Backend> DynamicsModel<B> {
             .collect()
     }
 
-    fn to_net(&self, snippet: &[[f64; 2]]) -> Vec<f64> {
+    fn path_to_net(&self, snippet: &[[f64; 2]]) -> Vec<f64> {
         let s = self.meta.scale;
         snippet
             .iter()
@@ -214,7 +214,7 @@ impl<B: Backend> DynamicsModel<B> {
             .collect()
     }
 
-    fn from_net(&self, flat: &[f64]) -> Vec<[f64; 2]> {
+    fn net_to_path(&self, flat: &[f64]) -> Vec<[f64; 2]> {
         let s = self.meta.scale;
         flat.chunks(2).map(|c| [c[0] * s[0], c[1] * s[1]]).collect()
     }
@@ -260,7 +260,7 @@ impl<B: Backend> DynamicsModel<B> {
             }
         }
         impose(&mut x, 0.0, rng);
-        x.chunks(w).map(|c| self.from_net(c)).collect()
+        x.chunks(w).map(|c| self.net_to_path(c)).collect()
     }
 
     /// New snippets at temperature `kt`, from pure noise.
@@ -296,7 +296,7 @@ impl<B: Backend> DynamicsModel<B> {
         steps: usize,
         rng: &mut WjRng,
     ) -> Vec<Vec<[f64; 2]>> {
-        let base = self.to_net(path);
+        let base = self.path_to_net(path);
         let x: Vec<f64> = (0..n)
             .flat_map(|_| {
                 base.iter()
@@ -369,7 +369,7 @@ pub fn train(
             let (kt, runs) = &data[rng.random_range(0..data.len())];
             let run = &runs[rng.random_range(0..runs.len())];
             let i = rng.random_range(0..run.len() - cfg.frames);
-            let clean = model.to_net(&run[i..i + cfg.frames]);
+            let clean = model.path_to_net(&run[i..i + cfg.frames]);
             // ln σ ~ N(−1.2, 1.2²), the EDM training distribution.
             let sigma = (-1.2 + 1.2 * normal(&mut rng)).exp();
             let (c_skip, c_out, c_in, c_noise) = scalings(sigma, sd);
