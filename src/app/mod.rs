@@ -146,14 +146,17 @@ fn initial_spec(a: &GuiArgs) -> anyhow::Result<SystemSpec> {
     })
 }
 
+/// `--size WIDTHxHEIGHT` in logical pixels.
+pub fn parse_size(size: &str) -> anyhow::Result<(u32, u32)> {
+    size.split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .ok_or_else(|| anyhow::anyhow!("--size wants WIDTHxHEIGHT, e.g. 1600x900"))
+}
+
 pub fn run(a: GuiArgs) -> anyhow::Result<()> {
     let spec = initial_spec(&a)?;
     let backend = a.backend.parse::<walkjump::nn::BackendKind>()?;
-    let (w, h) = a
-        .size
-        .split_once('x')
-        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
-        .ok_or_else(|| anyhow::anyhow!("--size wants WIDTHxHEIGHT, e.g. 1600x900"))?;
+    let (w, h) = parse_size(&a.size)?;
     let live = link::Live::start(spec, backend, a.chains.max(1));
     App::new()
         .insert_resource(ClearColor(Color::srgb(0.06, 0.07, 0.09)))

@@ -107,11 +107,7 @@ pub fn run(a: LabArgs) -> anyhow::Result<()> {
         "dynamics" => Tab::Dynamics,
         other => anyhow::bail!("unknown tab {other}: walk-jump, diffusion or dynamics"),
     };
-    let (w, h) = a
-        .size
-        .split_once('x')
-        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
-        .ok_or_else(|| anyhow::anyhow!("--size wants WIDTHxHEIGHT, e.g. 1600x900"))?;
+    let (w, h) = super::parse_size(&a.size)?;
     let mut lab = PlanarLab::new(kind, a.sigma, 64)?;
     let model = a
         .dynamics_model
