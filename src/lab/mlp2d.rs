@@ -5,6 +5,7 @@
 use crate::denoiser::grid::{spacing_for, DensityGrid};
 use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
+use crate::nn::train::cosine_lr;
 use crate::nn::{Cpu, CpuTrain};
 use crate::rng::{normal, seeded, WjRng};
 use crate::systems::Planar;
@@ -126,9 +127,7 @@ pub fn train(
             0.95 * running + 0.05 * lv
         };
         let grads = GradientsParams::from_grads(loss.backward(), &net);
-        let frac = step as f64 / cfg.steps as f64;
-        let lr =
-            cfg.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
+        let lr = cosine_lr(cfg.learning_rate, step as f64 / cfg.steps as f64, 0.05);
         net = optim.step(lr, net, grads);
         steps = step + 1;
         if step % 25 == 0 && !progress(steps, cfg.steps, running) {

@@ -12,6 +12,7 @@ use super::anneal::{ancestral_step, geometric_levels};
 use super::brownian;
 use crate::error::{Error, Result};
 use crate::nn::container;
+use crate::nn::train::{cosine_lr, training_fraction};
 use crate::nn::{Cpu, CpuTrain};
 use crate::rng::{normal, seeded, WjRng};
 use burn::module::{AutodiffModule, Module};
@@ -399,12 +400,8 @@ pub fn train(
             0.98 * running + 0.02 * lv
         };
         let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-        let time_frac = cfg
-            .max_seconds
-            .map_or(0.0, |m| t0.elapsed().as_secs_f64() / m.max(1e-9));
-        let frac = (step as f64 / cfg.steps as f64).max(time_frac).min(1.0);
-        let lr =
-            cfg.learning_rate * (0.02 + 0.98 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
+        let frac = training_fraction(step, cfg.steps, t0, cfg.max_seconds);
+        let lr = cosine_lr(cfg.learning_rate, frac, 0.02);
         model.net = optim.step(lr, model.net, grads);
         done = step + 1;
         if (step % 50 == 0 && !progress(done, cfg.steps, running)) || frac >= 1.0 {

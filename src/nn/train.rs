@@ -209,6 +209,22 @@ fn stack<B: burn::tensor::backend::Backend>(
 }
 
 /// Train (or resume training) and write the model to `out`. Checkpoints go beside it.
+/// How far training is: by steps or by the wall-clock budget, whichever is further.
+pub fn training_fraction(
+    step: usize,
+    steps: usize,
+    t0: std::time::Instant,
+    max_seconds: Option<f64>,
+) -> f64 {
+    let time_frac = max_seconds.map_or(0.0, |m| t0.elapsed().as_secs_f64() / m.max(1e-9));
+    (step as f64 / steps as f64).max(time_frac).min(1.0)
+}
+
+/// Cosine decay of the learning rate from `base` to `floor`·`base` as `frac` goes 0 → 1.
+pub fn cosine_lr(base: f64, frac: f64, floor: f64) -> f64 {
+    base * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()))
+}
+
 pub fn train<B: AutodiffBackend>(
     data: &TrainData,
     cfg: &TrainConfig,
@@ -364,12 +380,8 @@ pub fn train<B: AutodiffBackend>(
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model.net);
         // Cosine decay to 5% of the initial rate.
-        let time_frac = cfg
-            .max_seconds
-            .map_or(0.0, |m| t0.elapsed().as_secs_f64() / m.max(1e-9));
-        let frac = (step as f64 / cfg.steps as f64).max(time_frac).min(1.0);
-        let lr =
-            cfg.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
+        let frac = training_fraction(step, cfg.steps, t0, cfg.max_seconds);
+        let lr = cosine_lr(cfg.learning_rate, frac, 0.05);
         model.net = optim.step(lr, model.net, grads);
         recent += loss_value;
         recent_n += 1;
