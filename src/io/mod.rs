@@ -1,5 +1,6 @@
 //! Trajectory files: multi-model PDB and CHARMM/NAMD DCD, both readable by MDTraj and VMD.
 
+pub mod atomic;
 pub mod dcd;
 pub mod pdb_traj;
 pub mod run_info;
@@ -7,6 +8,8 @@ pub mod run_info;
 use crate::error::{Error, Result};
 use crate::molecule::Topology;
 use std::path::Path;
+
+pub use atomic::{write_atomically, AtomicFile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrajectoryFormat {
