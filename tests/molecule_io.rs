@@ -131,6 +131,24 @@ fn mdtraj_opens_our_files() {
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    // MDTraj types atoms by the element columns we write: the alpha carbon is carbon.
+    let elements = &v[pdb.to_str().unwrap()]["elements"];
+    for (i, a) in s.topology.atoms.iter().enumerate() {
+        assert_eq!(
+            elements[i].as_str(),
+            Some(a.element.symbol()),
+            "MDTraj reads atom {} ({}) as another element",
+            i + 1,
+            a.name
+        );
+    }
+    let ca = s
+        .topology
+        .atoms
+        .iter()
+        .position(|a| a.name == "CA")
+        .unwrap();
+    assert_eq!(elements[ca], "C", "MDTraj must read our CA as carbon");
     for path in [&pdb, &dcd] {
         let e = &v[path.to_str().unwrap()];
         assert_eq!(e["n_frames"], 5);

@@ -5,6 +5,12 @@
 //! k frames); its speed is measured live in this run by a short OpenMM job of the
 //! same settings, so both sides are timed on the same machine at the same moment.
 //! Walk-jump is run live and timed from its first step, burn-in included.
+//!
+//! A model trained on this molecule's own MD did not come free: its training data is
+//! MD of the same molecule, and training took time. When the molecule was in the
+//! model's training data, both costs are added to walk-jump's side (the data priced
+//! at OpenMM's speed measured in this run, the training at its recorded wall-clock),
+//! and the break-even number of runs is reported.
 
 use super::sample::learned_denoiser;
 use anyhow::Context;
@@ -44,6 +50,10 @@ pub struct VersusMdArgs {
     /// Give walk-jump at most this many seconds.
     #[arg(long, default_value_t = 300.0)]
     pub wj_seconds: f64,
+    /// Settings (JSON) of the OpenMM run the model was trained on: its MD is part of
+    /// what the model cost when the molecule was in its training data.
+    #[arg(long, default_value = "assets/data/ala2-train.json")]
+    pub training_md: PathBuf,
 }
 
 #[derive(serde::Deserialize)]
@@ -53,6 +63,105 @@ struct OpenMmSummary {
     save_every_ps: f64,
     #[serde(default)]
     threads: Option<usize>,
+    #[serde(default)]
+    frames: usize,
+    #[serde(default)]
+    equilibrate_ps: f64,
+    #[serde(default)]
+    wall_seconds_production: Option<f64>,
+}
+
+impl OpenMmSummary {
+    /// MD steps behind the run: equilibration and production.
+    fn md_steps(&self) -> f64 {
+        (self.frames as f64 * self.save_every_ps + self.equilibrate_ps) * 1000.0 / self.dt_fs
+    }
+}
+
+/// What a model cost before its first sample, when the molecule was in its training
+/// data; nothing when it never saw the molecule.
+#[derive(Debug, serde::Serialize)]
+struct ModelCost {
+    molecule_in_training_data: bool,
+    why: String,
+    /// MD steps of the training data and what they cost at OpenMM's speed now.
+    training_data_md_steps: f64,
+    training_data_seconds_now: f64,
+    training_data_seconds_recorded: Option<f64>,
+    /// Training wall-clock as recorded in the model file (on the machine it was made on).
+    training_seconds_recorded: f64,
+}
+
+impl ModelCost {
+    fn total_seconds(&self) -> f64 {
+        if self.molecule_in_training_data {
+            self.training_data_seconds_now + self.training_seconds_recorded
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Residue names in order: what "the same molecule" means for a peptide.
+fn sequence(t: &walkjump::molecule::Topology) -> String {
+    t.residues
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Whether `topology` was in the model's training data. A model that lists its
+/// training sequences is checked against them; one that does not (every model trained
+/// on a single molecule's MD) is counted as trained on this molecule, so its costs
+/// are never left out.
+fn model_cost(
+    model: &Path,
+    topology: &walkjump::molecule::Topology,
+    training_md: &Path,
+    steps_per_s: f64,
+) -> anyhow::Result<ModelCost> {
+    let meta = walkjump::nn::read_model_meta(model)?;
+    let seq = sequence(topology);
+    let listed: Option<Vec<String>> = meta
+        .training
+        .get("sequences")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let (seen, why) = match listed {
+        Some(list) if list.contains(&seq) => (true, format!("{seq} is in its training set")),
+        Some(list) => (
+            false,
+            format!("{seq} is not among its {} training sequences", list.len()),
+        ),
+        None => (
+            true,
+            format!(
+                "it was trained on the MD of one molecule ({}), counted as this one",
+                meta.molecule
+            ),
+        ),
+    };
+    let training_seconds_recorded = meta
+        .training
+        .get("wall_seconds")
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    let (steps, recorded) = if seen {
+        let data = read_summary(training_md).context(
+            "the model was trained on this molecule: its training MD's settings are needed to price it (--training-md)",
+        )?;
+        (data.md_steps(), data.wall_seconds_production)
+    } else {
+        (0.0, None)
+    };
+    Ok(ModelCost {
+        molecule_in_training_data: seen,
+        why,
+        training_data_md_steps: steps,
+        training_data_seconds_now: steps / steps_per_s,
+        training_data_seconds_recorded: recorded,
+        training_seconds_recorded,
+    })
 }
 
 fn read_summary(path: &Path) -> anyhow::Result<OpenMmSummary> {
@@ -151,6 +260,7 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
     let stored = read_summary(&md_json)?;
     let live = live_openmm_rate(&a.python, pdb, &stored);
     let steps_per_s = live.unwrap_or(stored.md_steps_per_second);
+    let cost = model_cost(model, &st.topology, &a.training_md, steps_per_s)?;
     let steps_per_frame = stored.save_every_ps * 1000.0 / stored.dt_fs;
     let seconds_per_frame = steps_per_frame / steps_per_s;
     let mut md_ens = PeptideEnsemble::new(&st.topology);
@@ -230,21 +340,59 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
         wj.chains(),
         wj_ens.frames
     );
+    let fixed = cost.total_seconds();
+    if cost.molecule_in_training_data {
+        println!(
+            "the model saw this molecule: {}. Its cost is added to walk-jump: {:.2e} MD steps of training data = {:.0} s of OpenMM at today's speed{}, plus {:.0} s of training (as recorded) = {:.0} s",
+            cost.why,
+            cost.training_data_md_steps,
+            cost.training_data_seconds_now,
+            cost.training_data_seconds_recorded
+                .map(|s| format!(" ({s:.0} s when it was made)"))
+                .unwrap_or_default(),
+            cost.training_seconds_recorded,
+            fixed
+        );
+    } else {
+        println!(
+            "the model never saw this molecule ({}): no training cost is charged",
+            cost.why
+        );
+    }
     println!(
-        "{:>8} {:>14} {:>14} {:>12}",
-        "JSD ≤", "walk-jump s", "OpenMM s", "OpenMM / WJ"
+        "{:>8} {:>12} {:>14} {:>12} {:>10} {:>10} {:>11}",
+        "JSD ≤", "walk-jump s", "WJ + model s", "OpenMM s", "OpenMM/WJ", "all costs", "break-even"
     );
     let fmt = |t: Option<f64>| t.map_or("not reached".to_string(), |t| format!("{t:.1}"));
     let mut rows = vec![];
     for target in TARGETS {
         let w = first_below(&wj_curve, target);
         let m = first_below(&md_curve, target);
-        let ratio = match (w, m) {
-            (Some(w), Some(m)) => format!("{:.2}", m / w),
-            _ => "-".into(),
+        let ratio = |w: f64, m: f64| format!("{:.2}", m / w);
+        let (r, r_all, even) = match (w, m) {
+            (Some(w), Some(m)) => (
+                ratio(w, m),
+                ratio(w + fixed, m),
+                // Runs to the same JSD after which the model has paid for itself.
+                if fixed == 0.0 {
+                    "0".into()
+                } else if m > w {
+                    format!("{:.0} runs", (fixed / (m - w)).ceil())
+                } else {
+                    "never".into()
+                },
+            ),
+            _ => ("-".into(), "-".into(), "-".into()),
         };
-        println!("{target:>8} {:>14} {:>14} {ratio:>12}", fmt(w), fmt(m));
-        rows.push(serde_json::json!({"jsd": target, "walkjump_seconds": w, "openmm_seconds": m}));
+        println!(
+            "{target:>8} {:>12} {:>14} {:>12} {r:>10} {r_all:>10} {even:>11}",
+            fmt(w),
+            fmt(w.map(|w| w + fixed)),
+            fmt(m)
+        );
+        rows.push(serde_json::json!({"jsd": target, "walkjump_seconds": w,
+            "walkjump_seconds_with_model_cost": w.map(|w| w + fixed),
+            "openmm_seconds": m, "break_even_runs": even}));
     }
     Ok(serde_json::json!({
         "reference": a.reference, "md_traj": a.md_traj,
@@ -254,5 +402,6 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
         "walkjump_kept_jumps": wj_ens.frames, "walkjump_seconds": wj_seconds,
         "walkjump_final_jsd": wj_final, "md_final_jsd": md_curve.last().map(|p| p.1),
         "targets": rows, "walkjump_curve": wj_curve, "md_curve": md_curve,
+        "model_cost": cost,
     }))
 }

@@ -1,6 +1,7 @@
 //! Reading structures (PDB, mmCIF) through pdbtbx into a [`Structure`].
 
 use super::elements::Element;
+use super::names;
 use super::templates::{self, ResidueKind};
 use super::topology::{Atom, Residue, Structure, Topology};
 use crate::error::{Error, Result};
@@ -38,6 +39,20 @@ pub fn structure_format(path: &Path) -> Result<StructureFormat> {
 
 /// Parse a PDB/mmCIF file with pdbtbx, turning its error list into one message.
 pub(crate) fn read_pdbtbx(path: &Path) -> Result<pdbtbx::PDB> {
+    read_pdbtbx_with_elements(path).map(|(pdb, _)| pdb)
+}
+
+/// Whether any ATOM/HETATM record has its element columns (77–78) filled in. When
+/// they are blank pdbtbx fills the element in from the atom name, so an element
+/// that disagrees with the residue template is then pdbtbx's guess, not the file's.
+fn pdb_has_element_columns(text: &str) -> bool {
+    text.lines()
+        .filter(|l| l.starts_with("ATOM") || l.starts_with("HETATM"))
+        .any(|l| l.get(76..78).is_some_and(|e| !e.trim().is_empty()))
+}
+
+/// As [`read_pdbtbx`], also saying whether the file states its elements itself.
+pub(crate) fn read_pdbtbx_with_elements(path: &Path) -> Result<(pdbtbx::PDB, bool)> {
     let format = structure_format(path)?;
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.len() == 0 {
@@ -49,14 +64,28 @@ pub(crate) fn read_pdbtbx(path: &Path) -> Result<pdbtbx::PDB> {
     })?;
     let mut opts = pdbtbx::ReadOptions::new();
     opts.set_level(pdbtbx::StrictnessLevel::Loose);
-    let result = match format {
+    let mut explicit_elements = true;
+    // pdbtbx is a third-party parser fed arbitrary files: a panic inside it becomes a
+    // parse error, never a crash of the app or the sampler thread.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
         StructureFormat::Pdb => {
             let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             let text = normalize_legacy_pdb(&String::from_utf8_lossy(&text));
-            opts.set_format(pdbtbx::Format::Pdb)
-                .read_raw(std::io::BufReader::new(text.as_bytes()))
+            explicit_elements = pdb_has_element_columns(&text);
+            Ok(opts
+                .set_format(pdbtbx::Format::Pdb)
+                .read_raw(std::io::BufReader::new(text.as_bytes())))
         }
-        StructureFormat::Mmcif => opts.set_format(pdbtbx::Format::Mmcif).read(path_str),
+        StructureFormat::Mmcif => Ok(opts.set_format(pdbtbx::Format::Mmcif).read(path_str)),
+    }));
+    let result = match parsed {
+        Ok(r) => r?,
+        Err(_) => {
+            return Err(Error::Parse {
+                path: path.into(),
+                detail: "the structure parser (pdbtbx) failed on this file".into(),
+            })
+        }
     };
     match result {
         Ok((pdb, _warnings)) => {
@@ -66,7 +95,7 @@ pub(crate) fn read_pdbtbx(path: &Path) -> Result<pdbtbx::PDB> {
                     detail: "no ATOM/HETATM records found".into(),
                 });
             }
-            Ok(pdb)
+            Ok((pdb, explicit_elements))
         }
         Err(errors) => {
             let detail = errors
@@ -137,17 +166,23 @@ pub(crate) fn model_positions(model: &pdbtbx::Model) -> Vec<f64> {
     out
 }
 
-/// Load the first model of a PDB or mmCIF file and derive its topology.
+/// Load the first model of a PDB or mmCIF file and derive its topology. Residue and
+/// atom names are rewritten to one convention ([`names`]) and, inside residues with
+/// a template, elements follow from those names; an element column that says
+/// otherwise is corrected and the correction logged and kept in
+/// [`Structure::notes`].
 pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
-    let pdb = read_pdbtbx(path)?;
+    let (pdb, explicit_elements) = read_pdbtbx_with_elements(path)?;
     let model = pdb.model(0).expect("checked: at least one model");
     let mut topo = Topology::default();
+    let mut notes = vec![];
+    let mut renamed = 0usize;
     for chain in model.chains() {
         for residue in chain.residues() {
             let Some(conf) = residue.conformers().next() else {
                 continue;
             };
-            let name = conf.name().trim().to_ascii_uppercase();
+            let name = names::canonical_residue(conf.name());
             let number = residue.serial_number();
             if templates::residue_kind(&name) == ResidueKind::Unknown
                 && !options.allow_unknown_residues
@@ -168,18 +203,56 @@ pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
                 atoms: vec![],
             };
             for atom in conf.atoms() {
-                let aname = atom.name().trim().to_string();
-                let element = atom
+                let raw = atom.name().trim();
+                let aname = names::canonical_atom(&res.name, raw);
+                if aname != raw {
+                    renamed += 1;
+                }
+                let column = atom
                     .element()
-                    .and_then(|e| Element::from_symbol(e.symbol()))
-                    .or_else(|| Element::guess_from_atom_name(&aname))
-                    .ok_or_else(|| Error::Parse {
+                    .and_then(|e| Element::from_symbol(e.symbol()));
+                let element = match (names::template_element(&res.name, &aname), column) {
+                    (Some(t), Some(c)) if t != c => {
+                        // Blank columns are pdbtbx's guess from the name ("CA" →
+                        // calcium): replace silently. A stated element that
+                        // contradicts a standard residue is the file's mistake
+                        // (older versions of this program wrote "CA" there): say so.
+                        if explicit_elements {
+                            let note = format!(
+                                "atom {raw} of {}{}: the element column says {}, but in a standard residue {aname} is {}; using {}",
+                                res.name, res.number, c.symbol(), t.symbol(), t.symbol()
+                            );
+                            tracing::warn!("{}: {note}", path.display());
+                            notes.push(note);
+                        }
+                        t
+                    }
+                    (Some(t), _) => t,
+                    (None, Some(c)) => c,
+                    (None, None) => {
+                        Element::guess_from_atom_name(&aname).ok_or_else(|| Error::Parse {
+                            path: path.into(),
+                            detail: format!(
+                                "cannot tell the element of atom '{raw}' in residue {}{}",
+                                res.name, res.number
+                            ),
+                        })?
+                    }
+                };
+                if templates::residue_kind(&res.name) != ResidueKind::Unknown
+                    && res
+                        .atoms
+                        .iter()
+                        .any(|&a: &usize| topo.atoms[a].name == aname)
+                {
+                    return Err(Error::Parse {
                         path: path.into(),
                         detail: format!(
-                            "cannot tell the element of atom '{aname}' in residue {}{}",
+                            "residue {}{} has two atoms named {aname} (after renaming '{raw}' to the Amber/PDB v3 convention)",
                             res.name, res.number
                         ),
-                    })?;
+                    });
+                }
                 res.atoms.push(topo.atoms.len());
                 topo.atoms.push(Atom {
                     name: aname,
@@ -189,6 +262,12 @@ pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
             }
             topo.residues.push(res);
         }
+    }
+    if renamed > 0 {
+        tracing::debug!(
+            "{}: {renamed} atom names rewritten to the Amber/PDB v3 convention",
+            path.display()
+        );
     }
     let positions = model_positions(model);
     if positions.iter().any(|v| !v.is_finite()) {
@@ -201,5 +280,6 @@ pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
     Ok(Structure {
         topology: topo,
         positions,
+        notes,
     })
 }

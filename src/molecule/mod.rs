@@ -2,6 +2,7 @@
 
 pub mod elements;
 pub mod load;
+pub mod names;
 pub mod templates;
 pub mod topology;
 

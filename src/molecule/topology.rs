@@ -49,6 +49,8 @@ pub struct Topology {
 pub struct Structure {
     pub topology: Topology,
     pub positions: Vec<f64>,
+    /// What loading corrected in the file (contradicting element columns), for the user.
+    pub notes: Vec<String>,
 }
 
 fn dist(p: &[f64], i: usize, j: usize) -> f64 {

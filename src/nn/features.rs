@@ -3,15 +3,35 @@
 //! was not trained on), and bond-graph distances between atom pairs.
 
 use crate::error::{Error, Result};
+use crate::molecule::names::canonical_atom;
+use crate::molecule::templates::{residue_kind, ResidueKind};
 use crate::molecule::Topology;
 use std::collections::VecDeque;
 
-/// The atom-type vocabularies a model was trained with.
+/// Which atom names and elements a vocabulary was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Naming {
+    /// Models trained before names were canonicalised on load (files without a
+    /// `naming` field): PDB v2 hydrogen names ("1HB", "1HH3") and, because pdbtbx
+    /// guessed elements from names, the alpha carbon embedded as calcium ("Ca").
+    /// Looked up through a translation so these models see exactly the inputs they
+    /// were trained on.
+    #[default]
+    LegacyPdbV2,
+    /// Amber / PDB v3 names and template elements ([`crate::molecule::names`]).
+    Canonical,
+}
+
+/// The atom-type vocabularies a model was trained with. The position in each list
+/// is the row of the embedding, so lists are never reordered.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Vocabulary {
     pub elements: Vec<String>,
     pub atom_names: Vec<String>,
     pub residue_names: Vec<String>,
+    #[serde(default)]
+    pub naming: Naming,
 }
 
 /// Per-atom vocabulary indices and the pair classes of one molecule.
@@ -37,16 +57,43 @@ impl Vocabulary {
             elements: sorted_unique(t.atoms.iter().map(|a| a.element.symbol().to_string())),
             atom_names: sorted_unique(t.atoms.iter().map(|a| a.name.clone())),
             residue_names: sorted_unique(t.residues.iter().map(|r| r.name.clone())),
+            naming: Naming::Canonical,
+        }
+    }
+
+    /// The element and atom-name keys this vocabulary spells atom `i` of `t` with.
+    fn keys<'a>(&self, t: &'a Topology, i: usize) -> (&'static str, &'a str) {
+        let a = &t.atoms[i];
+        let res = &t.residues[a.residue].name;
+        let legacy_calcium = self.naming == Naming::LegacyPdbV2
+            && a.name == "CA"
+            && residue_kind(res) == ResidueKind::AminoAcid;
+        let element = if legacy_calcium {
+            "Ca"
+        } else {
+            a.element.symbol()
+        };
+        (element, a.name.as_str())
+    }
+
+    fn atom_name_index(&self, name: &str) -> Option<usize> {
+        match self.naming {
+            Naming::Canonical => self.atom_names.iter().position(|s| s == name),
+            // "1HB" in the model is HB1 in the molecule.
+            Naming::LegacyPdbV2 => self
+                .atom_names
+                .iter()
+                .position(|s| canonical_atom("", s) == name),
         }
     }
 
     /// Indices of every atom of `t`; fails naming the atoms the model has never seen.
     pub fn features(&self, t: &Topology) -> Result<MoleculeFeatures> {
         let mut unknown = vec![];
-        let mut lookup = |list: &[String], key: &str, what: &str, atom: usize| -> i64 {
-            match list.binary_search_by(|s| s.as_str().cmp(key)) {
-                Ok(i) => i as i64,
-                Err(_) => {
+        let mut lookup = |found: Option<usize>, key: &str, what: &str, atom: usize| -> i64 {
+            match found {
+                Some(i) => i as i64,
+                None => {
                     if unknown.len() < 8 {
                         unknown.push(format!("atom {} ({what} {key})", atom + 1));
                     }
@@ -54,6 +101,7 @@ impl Vocabulary {
                 }
             }
         };
+        let position = |list: &[String], key: &str| list.iter().position(|s| s == key);
         let mut f = MoleculeFeatures {
             element: vec![],
             atom_name: vec![],
@@ -62,12 +110,21 @@ impl Vocabulary {
         };
         for (i, a) in t.atoms.iter().enumerate() {
             let res = &t.residues[a.residue].name;
-            f.element
-                .push(lookup(&self.elements, a.element.symbol(), "element", i));
+            let (element, name) = self.keys(t, i);
+            f.element.push(lookup(
+                position(&self.elements, element),
+                element,
+                "element",
+                i,
+            ));
             f.atom_name
-                .push(lookup(&self.atom_names, &a.name, "atom name", i));
-            f.residue_name
-                .push(lookup(&self.residue_names, res, "residue", i));
+                .push(lookup(self.atom_name_index(name), name, "atom name", i));
+            f.residue_name.push(lookup(
+                position(&self.residue_names, res),
+                res,
+                "residue",
+                i,
+            ));
         }
         if !unknown.is_empty() {
             return Err(Error::Denoiser(format!(

@@ -13,5 +13,5 @@ pub use backend::{
     gpu_adapter, load_denoiser, wgpu_available, BackendKind, Cpu, CpuTrain, Gpu, GpuTrain,
 };
 pub use denoiser::LearnedDenoiser;
-pub use model::{LearnedModel, ModelMeta, Scalings};
+pub use model::{read_model_meta, LearnedModel, ModelMeta, Scalings};
 pub use network::NetConfig;
