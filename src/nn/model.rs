@@ -99,6 +99,18 @@ pub struct LearnedModel<B: Backend> {
     pub net: EquivariantNet<B>,
 }
 
+/// The header of a model file without decoding its weights (checksum still checked).
+pub fn read_model_meta(path: &Path) -> Result<ModelMeta> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (meta, _) = super::container::unpack::<ModelMeta>(
+        MAGIC,
+        "Walk-Jump Studio model file (.wjm)",
+        &bytes,
+        path,
+    )?;
+    Ok(meta)
+}
+
 impl<B: Backend> LearnedModel<B> {
     pub fn new(meta: ModelMeta, device: &B::Device) -> Self {
         let v = &meta.vocabulary;
@@ -123,9 +135,7 @@ impl<B: Backend> LearnedModel<B> {
 
     pub fn save(&self, path: &Path) -> Result<()> {
         // Write beside, then rename, so a failed write never leaves half a model.
-        let tmp = path.with_extension("wjm.partial");
-        std::fs::write(&tmp, self.to_bytes()).map_err(|e| Error::write(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e))
+        crate::io::write_atomically(path, &self.to_bytes())
     }
 
     pub fn from_bytes(bytes: &[u8], path: &Path, device: &B::Device) -> Result<Self> {
