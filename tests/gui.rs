@@ -102,3 +102,24 @@ fn the_lab_opens_on_the_trajectory_tab_and_generates() {
     let err = common::stderr(&o);
     assert!(!err.contains("trajectory model:"), "{err}");
 }
+
+/// Without a display the app and the lab stop with a message that says what is
+/// missing and what to do, and a failing exit code: no winit panic, no backtrace.
+#[test]
+fn without_a_display_the_app_says_what_to_do() {
+    for args in [&[][..], &["lab"][..]] {
+        let o = Command::new(env!("CARGO_BIN_EXE_walkjump"))
+            .args(args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let err = common::stderr(&o);
+        assert!(!o.status.success(), "{args:?} must fail without a display");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+        for hint in ["DISPLAY", "xvfb-run", "walkjump sample"] {
+            assert!(err.contains(hint), "{args:?}: the message lacks {hint}: {err}");
+        }
+    }
+}

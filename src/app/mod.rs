@@ -153,7 +153,28 @@ pub fn parse_size(size: &str) -> anyhow::Result<(u32, u32)> {
         .ok_or_else(|| anyhow::anyhow!("--size wants WIDTHxHEIGHT, e.g. 1600x900"))
 }
 
+/// Refuse to start a window where there is no display to put it on. winit would
+/// panic deep inside bevy's start-up with a backtrace; a user on a server or in a
+/// container should instead learn what is missing and what works there.
+pub fn require_display() -> anyhow::Result<()> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            anyhow::bail!(
+                "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot open.\n\
+                 Start Walk-Jump Studio from a desktop session, or give it a virtual one with \
+                 `xvfb-run -a walkjump` (Debian: apt-get install xvfb). Without a window, the \
+                 headless commands do the same work: `walkjump sample` grows an ensemble, \
+                 `walkjump analyze` compares it with a reference, `walkjump bench` times it."
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn run(a: GuiArgs) -> anyhow::Result<()> {
+    require_display()?;
     let spec = initial_spec(&a)?;
     let backend = a.backend.parse::<walkjump::nn::BackendKind>()?;
     let (w, h) = parse_size(&a.size)?;

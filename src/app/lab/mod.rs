@@ -100,6 +100,7 @@ fn system_by_name(name: &str) -> anyhow::Result<LabSystem> {
 }
 
 pub fn run(a: LabArgs) -> anyhow::Result<()> {
+    super::require_display()?;
     let kind = system_by_name(&a.system)?;
     let tab = match a.tab.as_str() {
         "walk-jump" => Tab::WalkJump,
