@@ -19,7 +19,8 @@ impl Range {
     pub fn width(&self) -> f64 {
         (self.hi - self.lo) / self.bins as f64
     }
-    /// Bin of v, or None outside [lo, hi). For angles use (−180, 180]: 180 maps to the last bin.
+    /// Bin of v, or None outside [lo, hi] (and for NaN); hi maps to the last bin, so
+    /// angles in (−180, 180] all land in range.
     pub fn bin(&self, v: f64) -> Option<usize> {
         if !(v >= self.lo && v <= self.hi) {
             return None;
@@ -32,12 +33,33 @@ impl Range {
     }
 }
 
+/// Every count of a histogram, the out-of-range ones included, so that a distance
+/// between two histograms accounts for all the mass (DESIGN.md, "All the mass
+/// counts"): a sample outside the range lands in a bin of its own and raises the
+/// distance instead of vanishing.
+pub trait AllMass {
+    /// The in-range bins and the out-of-range bins, in a fixed order.
+    fn all_mass(&self) -> Vec<f64>;
+    /// Whether `other` has the same bins (a distance needs that).
+    fn same_bins(&self, other: &Self) -> bool;
+    /// Every sample, in range or not.
+    fn mass(&self) -> f64 {
+        self.all_mass().iter().sum()
+    }
+    /// The fraction of all samples outside the range (0 if empty).
+    fn outside_fraction(&self) -> f64;
+}
+
+/// A 1-D histogram with explicit underflow (below `lo`) and overflow (above `hi`,
+/// and NaN) counts.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Hist1d {
     pub range: Range,
     pub counts: Vec<f64>,
-    /// Samples that fell outside the range.
-    pub outside: f64,
+    /// Samples below the range.
+    pub under: f64,
+    /// Samples above the range, and NaN.
+    pub over: f64,
 }
 
 impl Hist1d {
@@ -45,7 +67,8 @@ impl Hist1d {
         Hist1d {
             range,
             counts: vec![0.0; range.bins],
-            outside: 0.0,
+            under: 0.0,
+            over: 0.0,
         }
     }
     pub fn add(&mut self, v: f64) {
@@ -54,19 +77,87 @@ impl Hist1d {
     pub fn add_weighted(&mut self, v: f64, w: f64) {
         match self.range.bin(v) {
             Some(b) => self.counts[b] += w,
-            None => self.outside += w,
+            None if v < self.range.lo => self.under += w,
+            None => self.over += w,
         }
     }
+    /// A histogram of `values` on `range`.
+    pub fn of(range: Range, values: &[f64]) -> Self {
+        let mut h = Hist1d::new(range);
+        values.iter().for_each(|&v| h.add(v));
+        h
+    }
+    /// Samples outside the range (under + over).
+    pub fn outside(&self) -> f64 {
+        self.under + self.over
+    }
+    /// The in-range samples.
     pub fn total(&self) -> f64 {
         self.counts.iter().sum()
     }
-    /// Probabilities over the in-range bins (sum 1; all zero if empty).
+    /// Probabilities over the in-range bins (sum 1; all zero if empty). For pictures;
+    /// distances use [`AllMass`].
     pub fn normalized(&self) -> Vec<f64> {
         let t = self.total();
         self.counts
             .iter()
             .map(|c| if t > 0.0 { c / t } else { 0.0 })
             .collect()
+    }
+    /// (bin centre, density) with the density normalised by all samples, those out of
+    /// range included, so the curve's area is the fraction in range.
+    pub fn density(&self) -> Vec<[f64; 2]> {
+        let m = self.mass();
+        let w = self.range.width();
+        self.counts
+            .iter()
+            .enumerate()
+            .map(|(b, c)| {
+                let y = if m > 0.0 { c / (m * w) } else { 0.0 };
+                [self.range.center(b), y]
+            })
+            .collect()
+    }
+    /// Fraction of all samples below the range.
+    pub fn below_fraction(&self) -> f64 {
+        fraction(self.under, self.mass())
+    }
+    /// Fraction of all samples above the range (NaN included).
+    pub fn above_fraction(&self) -> f64 {
+        fraction(self.over, self.mass())
+    }
+    pub fn merge(&mut self, other: &Hist1d) {
+        assert!(self.same_bins(other), "histograms must share bins");
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.under += other.under;
+        self.over += other.over;
+    }
+}
+
+fn fraction(part: f64, all: f64) -> f64 {
+    if all > 0.0 {
+        part / all
+    } else {
+        0.0
+    }
+}
+
+impl AllMass for Hist1d {
+    /// [under, bins…, over].
+    fn all_mass(&self) -> Vec<f64> {
+        let mut v = Vec::with_capacity(self.counts.len() + 2);
+        v.push(self.under);
+        v.extend_from_slice(&self.counts);
+        v.push(self.over);
+        v
+    }
+    fn same_bins(&self, other: &Self) -> bool {
+        self.range == other.range
+    }
+    fn outside_fraction(&self) -> f64 {
+        fraction(self.outside(), self.mass())
     }
 }
 
@@ -76,6 +167,7 @@ pub struct Hist2d {
     pub y: Range,
     /// Row-major: counts[i * y.bins + j] for x-bin i, y-bin j.
     pub counts: Vec<f64>,
+    /// Samples outside the range on either axis, and NaN.
     pub outside: f64,
 }
 
@@ -97,9 +189,11 @@ impl Hist2d {
             _ => self.outside += w,
         }
     }
+    /// The in-range samples.
     pub fn total(&self) -> f64 {
         self.counts.iter().sum()
     }
+    /// Probabilities over the in-range bins. For pictures; distances use [`AllMass`].
     pub fn normalized(&self) -> Vec<f64> {
         let t = self.total();
         self.counts
@@ -108,14 +202,25 @@ impl Hist2d {
             .collect()
     }
     pub fn merge(&mut self, other: &Hist2d) {
-        assert_eq!(
-            self.counts.len(),
-            other.counts.len(),
-            "histograms must share bins"
-        );
+        assert!(self.same_bins(other), "histograms must share bins");
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a += b;
         }
         self.outside += other.outside;
+    }
+}
+
+impl AllMass for Hist2d {
+    /// [bins…, outside].
+    fn all_mass(&self) -> Vec<f64> {
+        let mut v = self.counts.clone();
+        v.push(self.outside);
+        v
+    }
+    fn same_bins(&self, other: &Self) -> bool {
+        self.x == other.x && self.y == other.y
+    }
+    fn outside_fraction(&self) -> f64 {
+        fraction(self.outside, self.mass())
     }
 }

@@ -5,10 +5,13 @@ pub mod acf;
 pub mod chirality;
 pub mod dihedral;
 pub mod divergence;
+pub mod energy;
 pub mod histogram;
 pub mod peptide;
 pub mod rdf;
 pub mod tica;
 
-pub use divergence::{jensen_shannon_distance, mae, tvd};
-pub use histogram::{Hist1d, Hist2d, Range};
+pub use divergence::{
+    histogram_jsd, histogram_mae, histogram_tvd, jensen_shannon_distance, mae, tvd,
+};
+pub use histogram::{AllMass, Hist1d, Hist2d, Range};

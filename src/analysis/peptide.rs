@@ -1,7 +1,7 @@
 //! Torsion statistics of a peptide ensemble, accumulated as frames arrive.
 
 use super::dihedral::dihedral_of;
-use super::divergence::jensen_shannon_distance;
+use super::divergence::histogram_jsd;
 use super::histogram::{Hist1d, Hist2d, Range};
 use crate::molecule::{Topology, TorsionKind};
 
@@ -115,6 +115,8 @@ pub struct TorsionJsd {
 }
 
 /// Ramachandran JSD per residue (18x18 bins) and the mean 1-D backbone torsion JSD (36 bins).
+/// The angle bins cover (−180, 180], so only a NaN angle (degenerate geometry) lands
+/// outside; it counts like any out-of-range sample.
 pub fn compare(
     sample: &PeptideEnsemble,
     reference: &PeptideEnsemble,
@@ -126,7 +128,7 @@ pub fn compare(
         .zip(&sample.rama_pairs)
         .map(|((a, b), (_, _, label))| ResidueJsd {
             residue: label.clone(),
-            ramachandran_jsd: jensen_shannon_distance(&a.counts, &b.counts),
+            ramachandran_jsd: histogram_jsd(a, b),
         })
         .collect();
     let bb = sample.backbone();
@@ -134,10 +136,7 @@ pub fn compare(
         .iter()
         .map(|&t| TorsionJsd {
             torsion: sample.topology.torsions[t].label.clone(),
-            jsd: jensen_shannon_distance(
-                &sample.torsion_hists[t].counts,
-                &reference.torsion_hists[t].counts,
-            ),
+            jsd: histogram_jsd(&sample.torsion_hists[t], &reference.torsion_hists[t]),
         })
         .collect();
     let mean = if tors.is_empty() {

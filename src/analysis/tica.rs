@@ -166,7 +166,9 @@ pub fn project_ensemble(e: &PeptideEnsemble, tica: &Tica) -> Vec<[f64; 2]> {
         .collect()
 }
 
-/// 20 × 20 bins over the range of the given projections.
+/// 20 × 20 bins over the range of the given projections (the reference's, when
+/// comparing): a sample outside it goes to the histogram's `outside` count, which
+/// takes part in every distance ([`super::histogram_jsd`]).
 pub fn projection_bins(p: &[[f64; 2]]) -> (Range, Range) {
     let mut b = [
         f64::INFINITY,

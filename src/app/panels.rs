@@ -428,8 +428,8 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
     }
     if let Some(t) = &st.tica {
         ui.label(format!(
-            "TICA 0/1 (fitted on the reference)   JSD {:.3}",
-            t.jsd
+            "TICA 0/1 (fitted on the reference)   {}",
+            t.summary()
         ));
         ui.horizontal(|ui| {
             let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
@@ -470,22 +470,28 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
     }
 }
 
-/// A histogram of the samples as a density, with the MD reference where there is one.
+/// A histogram of the samples as a density, with the MD reference where there is one;
+/// the title gives the TVD and the share of samples outside the range.
 fn against_md(ui: &mut egui::Ui, size: Vec2, title: &str, h: &HistogramView) {
     let mut series = vec![Series {
         label: "walk-jump",
-        points: h.density(&h.counts),
+        points: h.samples.density(),
         color: Color32::from_rgb(90, 200, 230),
     }];
     if let Some(r) = &h.reference {
         series.push(Series {
             label: "MD",
-            points: h.density(r),
+            points: r.density(),
             color: Color32::from_rgb(240, 140, 90),
         });
     }
-    let tvd = h.tvd.map(|t| format!("  (TVD {t:.3})")).unwrap_or_default();
-    paint::lines(ui, size, &format!("{title}{tvd}"), &series, true);
+    let summary = h.summary();
+    let title = if summary.is_empty() {
+        title.to_string()
+    } else {
+        format!("{title}  ({summary})")
+    };
+    paint::lines(ui, size, &title, &series, true);
 }
 
 fn status_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {

@@ -5,10 +5,13 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use walkjump::analysis::acf::{decorrelation_time, torsion_acf};
 use walkjump::analysis::chirality::{chiral_centres, inverted_fractions};
+use walkjump::analysis::energy::energy_histograms;
 use walkjump::analysis::peptide::{compare, PeptideEnsemble};
 use walkjump::analysis::rdf::PairDistanceHistogram;
 use walkjump::analysis::tica::{fit_on_ensemble, histogram_of, project_ensemble, projection_bins};
-use walkjump::analysis::{jensen_shannon_distance, mae, tvd, Hist1d, Hist2d, Range};
+use walkjump::analysis::{
+    histogram_jsd, histogram_mae, histogram_tvd, AllMass, Hist1d, Hist2d, Range,
+};
 use walkjump::denoiser::grid::exact_planar;
 use walkjump::io::run_info::RunInfo;
 use walkjump::io::{read_trajectory, Trajectory};
@@ -21,7 +24,7 @@ pub struct AnalyzeArgs {
     /// Topology: a PDB/mmCIF file, or a system name (lj13, lj55, double-well, ...).
     #[arg(long)]
     pub top: String,
-    /// Trajectory to analyse (.dcd or multi-model .pdb).
+    /// Trajectory to analyse (.dcd, .xtc or multi-model .pdb).
     #[arg(long)]
     pub traj: PathBuf,
     /// Reference trajectory (MD) to compare against.
@@ -183,9 +186,15 @@ fn peptide(
             let pr = project_ensemble(refe, t);
             let (xr, yr) = projection_bins(&pr);
             let (hs, hr) = (histogram_of(&ps, xr, yr), histogram_of(&pr, xr, yr));
-            let j = jensen_shannon_distance(&hs.counts, &hr.counts);
-            println!("  TICA-0/1 JSD               {j:.3} (20x20 bins over the reference range)");
+            let j = histogram_jsd(&hs, &hr);
+            let out = hs.outside_fraction();
+            println!(
+                "  TICA-0/1 JSD               {j:.3} (20x20 bins over the reference range; \
+                 {:.2} % of samples outside it, counted)",
+                100.0 * out
+            );
             report["tica_jsd"] = json!(j);
+            report["tica_outside_fraction"] = json!(out);
         }
     }
     for d in report["decorrelation_frames"].as_array().unwrap() {
@@ -274,32 +283,37 @@ fn lj(a: &AnalyzeArgs, sys: &walkjump::systems::LjCluster) -> anyhow::Result<ser
     if let Some(r) = &a.reference {
         let (rt, _) = load(r, sys.n, None)?;
         let (hr, er) = stats(&rt);
-        let t = tvd(&hs.counts, &hr.counts);
-        let m = mae(&hs.counts, &hr.counts, hs.range.width());
-        let lo = es.iter().chain(&er).cloned().fold(f64::INFINITY, f64::min);
-        let hi = es
-            .iter()
-            .chain(&er)
-            .cloned()
-            .fold(f64::NEG_INFINITY, f64::max);
-        let erange = Range::new(lo, hi.max(lo + 1e-6), 50);
-        let (mut ehs, mut ehr) = (Hist1d::new(erange), Hist1d::new(erange));
-        es.iter().for_each(|v| ehs.add(*v));
-        er.iter().for_each(|v| ehr.add(*v));
-        let et = tvd(&ehs.counts, &ehr.counts);
+        // Every distance counts the samples outside the range (under/overflow bins).
+        let t = histogram_tvd(&hs, &hr);
+        let m = histogram_mae(&hs, &hr);
+        let eh = energy_histograms(&es, &er);
+        let et = eh.tvd().unwrap_or(f64::NAN);
+        let (ehs, ehr) = (eh.samples, eh.reference.expect("reference energies"));
         println!(
             "reference {}: {} frames, mean energy {:.3}",
             r.display(),
             rt.frames.len(),
             mean(&er)
         );
-        println!("  h(r) TVD {t:.4}  MAE {m:.4}  (bins 0.02)");
-        println!("  energy histogram TVD {et:.4} (50 bins)");
+        println!(
+            "  h(r) TVD {t:.4}  MAE {m:.4}  (bins 0.02; {:.3} % of sample pairs beyond r = {})",
+            100.0 * hs.above_fraction(),
+            hs.range.hi
+        );
+        println!(
+            "  energy histogram TVD {et:.4} (50 bins over the reference's range; \
+             {:.3} % of samples below it, {:.3} % above)",
+            100.0 * ehs.below_fraction(),
+            100.0 * ehs.above_fraction()
+        );
         report["reference"] =
             json!({"path": r, "frames": rt.frames.len(), "mean_energy": mean(&er)});
         report["h_r_tvd"] = json!(t);
         report["h_r_mae"] = json!(m);
         report["energy_tvd"] = json!(et);
+        report["h_r_outside_fraction"] = json!(hs.outside_fraction());
+        report["energy_below_fraction"] = json!(ehs.below_fraction());
+        report["energy_above_fraction"] = json!(ehs.above_fraction());
         series.push(("reference".to_string(), density_points(&hr)));
         energy_series.push(("samples".to_string(), density_points(&ehs)));
         energy_series.push(("reference".to_string(), density_points(&ehr)));
@@ -326,13 +340,9 @@ fn lj(a: &AnalyzeArgs, sys: &walkjump::systems::LjCluster) -> anyhow::Result<ser
     Ok(report)
 }
 
+/// The density normalised by all samples (out-of-range ones included), as the app draws it.
 fn density_points(h: &Hist1d) -> Vec<(f64, f64)> {
-    let w = h.range.width();
-    h.normalized()
-        .iter()
-        .enumerate()
-        .map(|(b, p)| (h.range.center(b), p / w))
-        .collect()
+    h.density().into_iter().map(|p| (p[0], p[1])).collect()
 }
 
 fn planar(a: &AnalyzeArgs, sys: &dyn Planar) -> anyhow::Result<serde_json::Value> {
@@ -344,7 +354,7 @@ fn planar(a: &AnalyzeArgs, sys: &dyn Planar) -> anyhow::Result<serde_json::Value
     for f in &traj.frames {
         h.add(f[0], f[1]);
     }
-    let t = tvd(&h.counts, &exact.p_x.counts);
+    let t = histogram_tvd(&h, &exact.p_x);
     println!(
         "{}: {} frames; TVD to exact p_X {t:.4} (40x40 bins)",
         a.traj.display(),
@@ -355,7 +365,7 @@ fn planar(a: &AnalyzeArgs, sys: &dyn Planar) -> anyhow::Result<serde_json::Value
         let (rt, _) = load(r, 1, None)?;
         let mut hr = Hist2d::new(xr, yr);
         rt.frames.iter().for_each(|f| hr.add(f[0], f[1]));
-        let tr = tvd(&h.counts, &hr.counts);
+        let tr = histogram_tvd(&h, &hr);
         println!("  TVD to reference {tr:.4}");
         report["tvd_reference"] = json!(tr);
     }

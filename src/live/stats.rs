@@ -2,8 +2,9 @@
 //! the plain-data views of them that are sent to the GUI.
 
 use crate::analysis::acf::torsion_acf;
-use crate::analysis::divergence::{jensen_shannon_distance, tvd};
-use crate::analysis::histogram::Hist2d;
+use crate::analysis::divergence::{histogram_jsd, histogram_tvd};
+use crate::analysis::energy::energy_histograms;
+use crate::analysis::histogram::{AllMass, Hist1d, Hist2d};
 use crate::analysis::peptide::{PeptideEnsemble, RAMA_PLOT_BINS};
 use crate::analysis::rdf::PairDistanceHistogram;
 use crate::analysis::tica::{
@@ -26,40 +27,81 @@ pub struct RamaView {
     pub jsd: Option<f64>,
 }
 
-/// A 1-D histogram on [lo, hi) with an optional reference on the same bins.
+/// A 1-D histogram of the samples, with under/overflow, and the reference on the
+/// same bins where there is one. Densities come from [`Hist1d::density`], normalised
+/// by all samples, so mass outside the range shows as a lower curve.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HistogramView {
-    pub lo: f64,
-    pub hi: f64,
-    pub counts: Vec<f64>,
-    pub reference: Option<Vec<f64>>,
-    /// TVD to the reference when there is one.
+    pub samples: Hist1d,
+    pub reference: Option<Hist1d>,
+    /// TVD to the reference over all the mass (out-of-range bins included).
     pub tvd: Option<f64>,
 }
 
 /// TIC 0/1 density (20 × 20, row-major by TIC 0) of the samples and the reference,
-/// with TICA fitted on the reference.
+/// with TICA fitted on the reference and the bins over the reference's range.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TicaView {
     pub bins: usize,
     pub counts: Vec<f64>,
     pub reference: Vec<f64>,
+    /// Jensen–Shannon distance over all the mass (samples outside the range included).
     pub jsd: f64,
+    /// Fraction of the samples outside the reference's TIC 0/1 range.
+    pub outside: f64,
+}
+
+/// A fraction as a percentage for a title: two decimals below 1 %, else one.
+pub fn percent(f: f64) -> String {
+    if 100.0 * f < 1.0 {
+        format!("{:.2} %", 100.0 * f)
+    } else {
+        format!("{:.1} %", 100.0 * f)
+    }
 }
 
 impl HistogramView {
-    /// `counts` (the samples' or the reference's) as a normalised density at bin centres.
-    pub fn density(&self, counts: &[f64]) -> Vec<[f64; 2]> {
-        let total: f64 = counts.iter().sum();
-        let w = (self.hi - self.lo) / counts.len().max(1) as f64;
-        counts
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let y = if total > 0.0 { c / (total * w) } else { 0.0 };
-                [self.lo + (i as f64 + 0.5) * w, y]
-            })
-            .collect()
+    pub fn lo(&self) -> f64 {
+        self.samples.range.lo
+    }
+    pub fn hi(&self) -> f64 {
+        self.samples.range.hi
+    }
+    /// How many samples lie outside the range, e.g. "3.1 % above range" or
+    /// "0.20 % below range, 3.1 % above range"; None when all are in range.
+    pub fn outside_note(&self) -> Option<String> {
+        let (b, a) = (self.samples.below_fraction(), self.samples.above_fraction());
+        let mut parts = vec![];
+        if b > 0.0 {
+            parts.push(format!("{} below range", percent(b)));
+        }
+        if a > 0.0 {
+            parts.push(format!("{} above range", percent(a)));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+    /// "TVD 0.123, 3.1 % above range", the parts that apply, or "".
+    pub fn summary(&self) -> String {
+        let mut parts = vec![];
+        if let Some(t) = self.tvd {
+            parts.push(format!("TVD {t:.3}"));
+        }
+        parts.extend(self.outside_note());
+        parts.join(", ")
+    }
+}
+
+impl TicaView {
+    /// "JSD 0.123, 4.0 % outside the reference's range" (the range part when non-zero).
+    pub fn summary(&self) -> String {
+        let mut s = format!("JSD {:.3}", self.jsd);
+        if self.outside > 0.0 {
+            s.push_str(&format!(
+                ", {} outside the reference's range",
+                percent(self.outside)
+            ));
+        }
+        s
     }
 }
 
@@ -75,7 +117,6 @@ pub struct StatsView {
     pub acf: Vec<(String, Vec<f64>)>,
 }
 
-const ENERGY_BINS: usize = 50;
 const ACF_MAX_LAG: usize = 200;
 /// TICA lag in frames, as `walkjump analyze` uses by default.
 const TICA_LAG: usize = 10;
@@ -103,7 +144,7 @@ impl LiveTica {
 pub struct LiveStats {
     peptide: Option<(PeptideEnsemble, Option<PeptideEnsemble>)>,
     tica: Option<LiveTica>,
-    h_r: Option<(PairDistanceHistogram, Option<Vec<f64>>)>,
+    h_r: Option<(PairDistanceHistogram, Option<Hist1d>)>,
     energies: Vec<f64>,
     reference_energies: Vec<f64>,
     jsd_history: Vec<(usize, f64)>,
@@ -123,7 +164,7 @@ impl LiveStats {
 
     fn empty(
         peptide: Option<(PeptideEnsemble, Option<PeptideEnsemble>)>,
-        h_r: Option<(PairDistanceHistogram, Option<Vec<f64>>)>,
+        h_r: Option<(PairDistanceHistogram, Option<Hist1d>)>,
     ) -> Self {
         let tica = peptide
             .as_ref()
@@ -150,8 +191,7 @@ impl LiveStats {
         });
         let h_r = self.h_r.as_ref().map(|(h, r)| {
             let mut fresh = h.clone();
-            fresh.hist.counts.iter_mut().for_each(|c| *c = 0.0);
-            fresh.hist.outside = 0.0;
+            fresh.hist = Hist1d::new(h.hist.range);
             (fresh, r.clone())
         });
         let mut s = Self::empty(peptide, h_r);
@@ -168,7 +208,9 @@ impl LiveStats {
         self.next_jsd_at = 64;
     }
 
-    pub fn set_cluster_reference(&mut self, h_r: Vec<f64>, energies: Vec<f64>) {
+    /// The MD reference of a cluster: its h(r) histogram (with its under/overflow, on
+    /// the same bins as the samples') and its energies.
+    pub fn set_cluster_reference(&mut self, h_r: Hist1d, energies: Vec<f64>) {
         if let Some((_, r)) = self.h_r.as_mut() {
             *r = Some(h_r);
         }
@@ -211,7 +253,7 @@ impl LiveStats {
         let (e, r) = self.peptide.as_ref()?;
         let r = r.as_ref()?;
         let (a, b) = (e.rama.first()?, r.rama.first()?);
-        Some(jensen_shannon_distance(&a.counts, &b.counts))
+        Some(histogram_jsd(a, b))
     }
 
     /// Recompute the autocorrelations (costly: call it now and then, not per frame).
@@ -245,25 +287,22 @@ impl LiveStats {
                     bins: RAMA_PLOT_BINS,
                     counts: h.counts.clone(),
                     reference: r.as_ref().map(|r| r.rama_plot[k].counts.clone()),
-                    jsd: r
-                        .as_ref()
-                        .map(|r| jensen_shannon_distance(&e.rama[k].counts, &r.rama[k].counts)),
+                    jsd: r.as_ref().map(|r| histogram_jsd(&e.rama[k], &r.rama[k])),
                 })
                 .collect(),
             None => vec![],
         };
         let h_r = self.h_r.as_ref().map(|(h, r)| HistogramView {
-            lo: h.hist.range.lo,
-            hi: h.hist.range.hi,
-            counts: h.hist.counts.clone(),
+            samples: h.hist.clone(),
             reference: r.clone(),
-            tvd: r.as_ref().map(|r| tvd(&h.hist.counts, r)),
+            tvd: r.as_ref().map(|r| histogram_tvd(&h.hist, r)),
         });
         let tica = self.tica.as_ref().map(|t| TicaView {
             bins: TICA_BINS,
             counts: t.sample.counts.clone(),
             reference: t.reference.counts.clone(),
-            jsd: jensen_shannon_distance(&t.sample.counts, &t.reference.counts),
+            jsd: histogram_jsd(&t.sample, &t.reference),
+            outside: t.sample.outside_fraction(),
         });
         StatsView {
             rama,
@@ -275,32 +314,17 @@ impl LiveStats {
         }
     }
 
+    /// Energies of the samples against the reference's, on the range the reference
+    /// fixes (shared with `walkjump analyze`).
     fn energy_view(&self) -> Option<HistogramView> {
         if self.energies.is_empty() {
             return None;
         }
-        let all = self.energies.iter().chain(&self.reference_energies);
-        let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &u| {
-            (a.min(u), b.max(u))
-        });
-        let hi = if hi > lo { hi } else { lo + 1.0 };
-        let hist = |v: &[f64]| {
-            let mut c = vec![0.0; ENERGY_BINS];
-            for &u in v {
-                let b = (((u - lo) / (hi - lo)) * ENERGY_BINS as f64) as usize;
-                c[b.min(ENERGY_BINS - 1)] += 1.0;
-            }
-            c
-        };
-        let counts = hist(&self.energies);
-        let reference =
-            (!self.reference_energies.is_empty()).then(|| hist(&self.reference_energies));
+        let h = energy_histograms(&self.energies, &self.reference_energies);
         Some(HistogramView {
-            lo,
-            hi,
-            tvd: reference.as_ref().map(|r| tvd(&counts, r)),
-            counts,
-            reference,
+            tvd: h.tvd(),
+            samples: h.samples,
+            reference: h.reference,
         })
     }
 
@@ -308,6 +332,7 @@ impl LiveStats {
     pub fn export(&self, dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
         std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::write(dir, e))?;
         let mut out = vec![];
+        let view = self.view();
         let file = |name: &str| dir.join(format!("{name}.{ext}"));
         if let Some((e, r)) = &self.peptide {
             let mut panels = Heatmap::ramachandran(e, "walk-jump");
@@ -320,6 +345,10 @@ impl LiveStats {
         }
         if let Some(t) = &self.tica {
             let p = file("tica");
+            let walk_title = match &view.tica {
+                Some(v) => format!("TICA walk-jump ({})", v.summary()),
+                None => "TICA walk-jump".to_string(),
+            };
             let panel = |title: &str, hist| Heatmap {
                 title: title.to_string(),
                 hist,
@@ -330,7 +359,7 @@ impl LiveStats {
             plots::heatmaps(
                 &p,
                 &[
-                    panel("TICA walk-jump", &t.sample),
+                    panel(&walk_title, &t.sample),
                     panel("TICA reference", &t.reference),
                 ],
             )?;
@@ -374,7 +403,6 @@ impl LiveStats {
             )?;
             out.push(p);
         }
-        let view = self.view();
         for (name, title, xlabel, h) in [
             ("h_r", "h(r)", "r", view.h_r.as_ref()),
             (
@@ -385,13 +413,19 @@ impl LiveStats {
             ),
         ] {
             let Some(h) = h else { continue };
-            let density = |c: &[f64]| h.density(c).into_iter().map(|p| (p[0], p[1])).collect();
-            let mut series = vec![("walk-jump".to_string(), density(&h.counts))];
+            let density = |c: &Hist1d| c.density().into_iter().map(|p| (p[0], p[1])).collect();
+            let mut series = vec![("walk-jump".to_string(), density(&h.samples))];
             if let Some(r) = &h.reference {
                 series.push(("MD".to_string(), density(r)));
             }
+            let summary = h.summary();
+            let title = if summary.is_empty() {
+                title.to_string()
+            } else {
+                format!("{title} ({summary})")
+            };
             let p = file(name);
-            plots::lines(&p, title, xlabel, "density", &series)?;
+            plots::lines(&p, &title, xlabel, "density", &series)?;
             out.push(p);
         }
         Ok(out)

@@ -3,6 +3,7 @@
 use super::{Command, Event, LiveConfig, LiveParams, LiveStats, Snapshot, SystemInfo, SystemSpec};
 use crate::analysis::peptide::PeptideEnsemble;
 use crate::analysis::rdf::PairDistanceHistogram;
+use crate::analysis::Hist1d;
 use crate::io::run_info::RunInfo;
 use crate::io::{read_trajectory, write_trajectory};
 use crate::md::{Langevin, LangevinParams};
@@ -79,7 +80,7 @@ struct Run {
     params: LiveParams,
     chains_changed: bool,
     param_log: Vec<(u64, LiveParams)>,
-    reference_rx: Option<Receiver<(Vec<f64>, Vec<f64>)>>,
+    reference_rx: Option<Receiver<(Hist1d, Vec<f64>)>>,
     started: Instant,
 }
 
@@ -666,7 +667,7 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
 
 /// Reference h(r) and energies of an LJ cluster from Rust BAOAB MD, on a helper
 /// thread so that sampling starts at once.
-fn spawn_cluster_reference(name: String, seed: u64) -> Receiver<(Vec<f64>, Vec<f64>)> {
+fn spawn_cluster_reference(name: String, seed: u64) -> Receiver<(Hist1d, Vec<f64>)> {
     let (tx, rx) = unbounded();
     std::thread::spawn(move || {
         let Ok(any) = systems::by_name(&name) else {
@@ -692,7 +693,7 @@ fn spawn_cluster_reference(name: String, seed: u64) -> Receiver<(Vec<f64>, Vec<f
                 energies.push(sys.energy(&md.x));
             }
         }
-        let _ = tx.send((h.hist.counts, energies));
+        let _ = tx.send((h.hist, energies));
     });
     rx
 }
