@@ -4,7 +4,7 @@ use crate::analysis::histogram::Hist2d;
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 static FONT: Once = Once::new();
@@ -46,23 +46,59 @@ fn format_of(path: &Path) -> Result<Format> {
     }
 }
 
+/// Where a figure is drawn before it is renamed over `path`: beside it, with the same
+/// extension (plotters picks the image format from it).
+fn temp_figure(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "figure".into());
+    let ext = path
+        .extension()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{stem}.{}.part.{ext}", std::process::id()))
+}
+
+/// Removes the temporary figure unless it was renamed into place.
+struct TempFigure(Option<PathBuf>);
+
+impl Drop for TempFigure {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// Run `$draw(&root)` on a PNG or SVG backend, whichever the extension asks for.
+/// plotters writes to a path itself, so it draws into a temporary file beside the
+/// destination that is renamed into place once whole: the previous figure survives
+/// a failed or interrupted save.
 macro_rules! render {
     ($path:expr, $size:expr, $draw:ident $(, $arg:expr)*) => {{
         ensure_font();
         let path: &Path = $path;
-        match format_of(path)? {
+        let format = format_of(path)?;
+        let tmp = temp_figure(path);
+        // Declared before the backend, so dropped after it: a backend dropped without
+        // a successful present() writes its file once more.
+        let mut guard = TempFigure(Some(tmp.clone()));
+        match format {
             Format::Png => {
-                let root = BitMapBackend::new(path, $size).into_drawing_area();
+                let root = BitMapBackend::new(&tmp, $size).into_drawing_area();
                 $draw(&root $(, $arg)*).map_err(|e| plot_err(path, e))?;
-                root.present().map_err(|e| plot_err(path, e))
+                root.present().map_err(|e| plot_err(path, e))?;
             }
             Format::Svg => {
-                let root = SVGBackend::new(path, $size).into_drawing_area();
+                let root = SVGBackend::new(&tmp, $size).into_drawing_area();
                 $draw(&root $(, $arg)*).map_err(|e| plot_err(path, e))?;
-                root.present().map_err(|e| plot_err(path, e))
+                root.present().map_err(|e| plot_err(path, e))?;
             }
         }
+        std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e))?;
+        guard.0 = None;
+        Ok(())
     }};
 }
 

@@ -79,20 +79,36 @@ fn dcd_round_trip_keeps_single_precision() {
 }
 
 #[test]
-fn dcd_interrupted_mid_run_keeps_whole_frames() {
-    // A writer that is dropped without finish() (a crash) still leaves the frames
-    // that reached disk readable.
+fn an_interrupted_writer_leaves_the_previous_file_whole() {
+    // Frames stream into a temporary file beside the destination that finish()
+    // renames over it: a writer dropped without finish() (an error part way) leaves
+    // the previous file as it was and removes its partial file.
     let s = load_structure(&ala2(), LoadOptions::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("cut.dcd");
-    {
+    for name in ["cut.dcd", "cut.pdb"] {
+        let p = dir.path().join(name);
+        write_trajectory(&p, &s.topology, &noisy_frames(&s.positions, 3, 4)).unwrap();
+        let before = std::fs::read(&p).unwrap();
+        {
+            let mut w = TrajectoryWriter::create(&p, &s.topology).unwrap();
+            for f in noisy_frames(&s.positions, 70, 5) {
+                w.write_frame(&f).unwrap();
+            }
+        }
+        assert_eq!(std::fs::read(&p).unwrap(), before, "{name}");
         let mut w = TrajectoryWriter::create(&p, &s.topology).unwrap();
         for f in noisy_frames(&s.positions, 70, 5) {
             w.write_frame(&f).unwrap();
         }
+        w.finish().unwrap();
+        assert_eq!(read_trajectory(&p, 22).unwrap().frames.len(), 70, "{name}");
     }
-    let back = read_trajectory(&p, 22).unwrap();
-    assert_eq!(back.frames.len(), 70);
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["cut.dcd", "cut.pdb"], "no partial files are left");
 }
 
 #[test]

@@ -84,8 +84,7 @@ pub fn run(a: AnalyzeArgs) -> anyhow::Result<()> {
     };
     if let Some(j) = &a.json {
         ensure_parent(j)?;
-        std::fs::write(j, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("writing {}", j.display()))?;
+        walkjump::io::write_atomically(j, serde_json::to_string_pretty(&report)?.as_bytes())?;
         println!("metrics written to {}", j.display());
     }
     Ok(())

@@ -55,7 +55,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     if a.versus.versus_md {
         let v = super::bench_md::run(&a.versus, &a.model, &a.pdb)?;
         if let Some(j) = &a.json {
-            std::fs::write(j, serde_json::to_string_pretty(&v)?)?;
+            walkjump::io::write_atomically(j, serde_json::to_string_pretty(&v)?.as_bytes())?;
         }
         return Ok(());
     }
@@ -126,7 +126,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     };
     if let Some(j) = &a.json {
         let all = serde_json::json!({"exact_and_energy": rows, "learned": learned});
-        std::fs::write(j, serde_json::to_string_pretty(&all)?)?;
+        walkjump::io::write_atomically(j, serde_json::to_string_pretty(&all)?.as_bytes())?;
     }
     Ok(())
 }

@@ -140,8 +140,7 @@ pub fn run(args: DynamicsArgs) -> anyhow::Result<()> {
                 i.max_step_simulated
             );
             if let Some(p) = json {
-                std::fs::write(&p, serde_json::to_string_pretty(&r)?)
-                    .with_context(|| format!("writing {}", p.display()))?;
+                walkjump::io::write_atomically(&p, serde_json::to_string_pretty(&r)?.as_bytes())?;
             }
         }
     }

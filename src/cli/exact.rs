@@ -94,8 +94,7 @@ pub fn run(a: ExactArgs) -> anyhow::Result<()> {
         rows.push(r);
     }
     if let Some(j) = &a.json {
-        std::fs::write(j, serde_json::to_string_pretty(&rows)?)
-            .with_context(|| format!("writing {}", j.display()))?;
+        walkjump::io::write_atomically(j, serde_json::to_string_pretty(&rows)?.as_bytes())?;
     }
     Ok(())
 }

@@ -17,6 +17,8 @@ pub struct MdArgs {
     #[arg(long)]
     pub steps: u64,
     /// Output trajectory (.dcd or multi-model .pdb).
+    /// Frames stream into a .part file beside it that is renamed into place at the end:
+    /// an interrupted run leaves the previous file whole (and its frames in the .part).
     #[arg(long)]
     pub out: PathBuf,
     #[arg(long, default_value_t = 0.005)]

@@ -86,6 +86,8 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Jumps x̂ (.dcd or multi-model .pdb); a .json summary is written beside it.
+    /// Frames stream into a .part file beside it that is renamed into place at the end:
+    /// an interrupted run leaves the previous file whole (and its frames in the .part).
     #[arg(long)]
     pub out: PathBuf,
     /// Also write the noisy walk y.
@@ -278,6 +280,11 @@ fn record(
     };
     tracing::info!(system = %system_name, denoiser = %wj.denoiser_name(), sigma = params.sigma, dt = params.dt,
         gamma = params.gamma, chains = a.chains, "walk-jump sampling");
+    tracing::info!(
+        "frames stream into a .part file beside {} and replace it when the run ends; \
+         an interrupted run leaves the previous file as it was",
+        a.out.display()
+    );
     let t0 = std::time::Instant::now();
     let total = a.burn_in + a.steps;
     let pb = progress(total, "walk-jump");

@@ -195,8 +195,10 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         "backend": backend.name(),
         "summary": summary,
     });
-    std::fs::write(&out_json, serde_json::to_string_pretty(&text)?)
-        .with_context(|| format!("writing {}", PathBuf::from(&out_json).display()))?;
+    walkjump::io::write_atomically(
+        &PathBuf::from(&out_json),
+        serde_json::to_string_pretty(&text)?.as_bytes(),
+    )?;
     println!(
         "wrote {} ({} parameters): validation RMSD of x̂ {:.4} (c_skip·y alone: {:.4}), {:.0} samples/s, {:.0} s",
         a.out.display(),

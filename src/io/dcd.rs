@@ -1,18 +1,20 @@
 //! CHARMM-style DCD (little-endian, 32-bit Fortran record markers, no unit cell),
 //! the layout VMD's dcdplugin and MDTraj read.
 
-use super::Trajectory;
+use super::{AtomicFile, Trajectory};
 use crate::error::{Error, Result};
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 const NSET_OFFSET: u64 = 8; // record marker (4) + "CORD" (4)
 const FLUSH_EVERY: usize = 64;
 
+/// Writes into a temporary file beside `path` and renames it into place in
+/// [`DcdWriter::finish`], so the previous file survives an interrupted write.
 pub struct DcdWriter {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: AtomicFile,
     n_atoms: usize,
     frames: usize,
 }
@@ -26,10 +28,9 @@ fn record(out: &mut impl Write, body: &[u8]) -> std::io::Result<()> {
 
 impl DcdWriter {
     pub fn create(path: &Path, n_atoms: usize) -> Result<Self> {
-        let file = File::create(path).map_err(|e| Error::write(path, e))?;
         let mut w = DcdWriter {
             path: path.into(),
-            out: BufWriter::new(file),
+            out: AtomicFile::create(path)?,
             n_atoms,
             frames: 0,
         };
@@ -52,14 +53,14 @@ impl DcdWriter {
                 h.extend_from_slice(&v.to_le_bytes());
             }
         }
-        record(&mut self.out, &h)?;
+        record(self.out.writer(), &h)?;
         let mut t = Vec::new();
         t.extend_from_slice(&1i32.to_le_bytes());
         let mut title = b"REMARKS written by Walk-Jump Studio".to_vec();
         title.resize(80, b' ');
         t.extend_from_slice(&title);
-        record(&mut self.out, &t)?;
-        record(&mut self.out, &(self.n_atoms as i32).to_le_bytes())
+        record(self.out.writer(), &t)?;
+        record(self.out.writer(), &(self.n_atoms as i32).to_le_bytes())
     }
 
     pub fn write_frame(&mut self, p: &[f64]) -> Result<()> {
@@ -77,7 +78,7 @@ impl DcdWriter {
                 for i in 0..self.n_atoms {
                     buf.extend_from_slice(&(p[3 * i + axis] as f32).to_le_bytes());
                 }
-                record(&mut self.out, &buf)?;
+                record(self.out.writer(), &buf)?;
             }
             Ok(())
         })();
@@ -92,8 +93,9 @@ impl DcdWriter {
 
     /// Write the frame count into the header so a reader sees every frame so far.
     fn patch_count(&mut self) -> std::io::Result<()> {
-        self.out.flush()?;
-        let file = self.out.get_mut();
+        let out = self.out.writer();
+        out.flush()?;
+        let file = out.get_mut();
         let end = file.stream_position()?;
         file.seek(SeekFrom::Start(NSET_OFFSET))?;
         file.write_all(&(self.frames as i32).to_le_bytes())?;
@@ -101,10 +103,11 @@ impl DcdWriter {
         Ok(())
     }
 
+    /// Write the final frame count and rename the file into place.
     pub fn finish(mut self) -> Result<()> {
         self.patch_count()
-            .and_then(|_| self.out.flush())
-            .map_err(|e| Error::write(&self.path, e))
+            .map_err(|e| Error::write(&self.path, e))?;
+        self.out.commit()
     }
 }
 

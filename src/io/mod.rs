@@ -43,7 +43,9 @@ pub struct Trajectory {
     pub frames: Vec<Vec<f64>>,
 }
 
-/// Streams frames to disk as they are produced, so an interrupted run keeps what it had.
+/// Streams frames to disk as they are produced, into a temporary file beside the
+/// destination (`.NAME.PID.part`) that `finish` renames into place: the previous file
+/// stays whole until then, and a killed run leaves what it had in the `.part` file.
 pub enum TrajectoryWriter {
     Pdb(pdb_traj::PdbTrajWriter),
     Dcd(dcd::DcdWriter),

@@ -1,16 +1,16 @@
 //! Multi-model PDB: written line by line (so it can stream), read back through pdbtbx.
 
+use super::AtomicFile;
 use super::Trajectory;
 use crate::error::{Error, Result};
 use crate::molecule::load::{model_positions, read_pdbtbx};
 use crate::molecule::Topology;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+/// Writes into a temporary file beside `path` and renames it into place in
+/// [`PdbTrajWriter::finish`], so the previous file survives an interrupted write.
 pub struct PdbTrajWriter {
-    path: PathBuf,
-    out: BufWriter<File>,
+    out: AtomicFile,
     topology: Topology,
     model: usize,
 }
@@ -26,10 +26,8 @@ fn padded_name(name: &str) -> String {
 
 impl PdbTrajWriter {
     pub fn create(path: &Path, topology: Topology) -> Result<Self> {
-        let file = File::create(path).map_err(|e| Error::write(path, e))?;
         Ok(PdbTrajWriter {
-            path: path.into(),
-            out: BufWriter::new(file),
+            out: AtomicFile::create(path)?,
             topology,
             model: 0,
         })
@@ -68,16 +66,13 @@ impl PdbTrajWriter {
             ));
         }
         s.push_str("ENDMDL\n");
-        self.out
-            .write_all(s.as_bytes())
-            .map_err(|e| Error::write(&self.path, e))
+        self.out.write_all(s.as_bytes())
     }
 
+    /// Close the file and rename it into place.
     pub fn finish(mut self) -> Result<()> {
-        self.out
-            .write_all(b"END\n")
-            .and_then(|_| self.out.flush())
-            .map_err(|e| Error::write(&self.path, e))
+        self.out.write_all(b"END\n")?;
+        self.out.commit()
     }
 }
 

@@ -26,7 +26,7 @@ impl RunInfo {
     pub fn save(&self, traj: &Path) -> Result<()> {
         let p = sidecar_path(traj);
         let text = serde_json::to_string_pretty(self).expect("RunInfo serialises");
-        std::fs::write(&p, text).map_err(|e| Error::write(&p, e))
+        super::write_atomically(&p, text.as_bytes())
     }
 
     /// The sidecar of `traj`, if there is one.

@@ -158,9 +158,7 @@ impl<B: Backend> DynamicsModel<B> {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, self.to_bytes()).map_err(|e| Error::write(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e))
+        crate::io::write_atomically(path, &self.to_bytes())
     }
 
     pub fn load(path: &Path, device: &B::Device) -> Result<Self> {

@@ -416,13 +416,15 @@ pub fn train<B: AutodiffBackend>(
             let bytes = BinBytesRecorder::<FullPrecisionSettings>::default()
                 .record(optim.to_record(), ())
                 .map_err(|e| Error::Denoiser(format!("optimizer checkpoint: {e}")))?;
-            std::fs::write(&ck_optim, bytes).map_err(|e| Error::write(&ck_optim, e))?;
+            crate::io::write_atomically(&ck_optim, &bytes)?;
             let st = CheckpointState {
                 step: done,
                 summary: summary.clone(),
             };
-            std::fs::write(&ck_state, serde_json::to_string_pretty(&st).expect("json"))
-                .map_err(|e| Error::write(&ck_state, e))?;
+            // Last: the state names the step, so it only moves on once the model and
+            // the optimiser of that step are whole on disk.
+            let text = serde_json::to_string_pretty(&st).expect("json");
+            crate::io::write_atomically(&ck_state, text.as_bytes())?;
         }
         summary.samples_per_second = sps;
         if time_up {
