@@ -256,6 +256,7 @@ fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
             }
         });
         ui.menu_button("Save", |ui| {
+            ui.weak(save_holds(live));
             if ui.button("Ensemble (DCD or PDB)…").clicked() {
                 start_dialog(st, Purpose::SaveEnsemble);
             }
@@ -492,6 +493,35 @@ fn against_md(ui: &mut egui::Ui, size: Vec2, title: &str, h: &HistogramView) {
         format!("{title}  ({summary})")
     };
     paint::lines(ui, size, &title, &series, true);
+}
+
+/// What a save of the ensemble holds: every jump of the run, from the run file.
+fn save_holds(live: &Live) -> String {
+    let Some(s) = live.snap.as_ref() else {
+        return "ensemble: no jumps yet".into();
+    };
+    if s.saveable == s.kept {
+        format!("ensemble: {} jumps (all of this run)", grouped(s.saveable))
+    } else {
+        format!(
+            "ensemble: {} of {} jumps (the run file could not be written)",
+            grouped(s.saveable),
+            grouped(s.kept)
+        )
+    }
+}
+
+/// 12345 as "12,345".
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 fn status_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {

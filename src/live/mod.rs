@@ -5,9 +5,11 @@
 //! device) and every accumulator, so a slow or busy consumer only misses display
 //! snapshots: each snapshot carries the statistics of *all* samples so far.
 
+mod runfile;
 mod stats;
 mod worker;
 
+pub use runfile::default_root as default_run_dir;
 pub use stats::{HistogramView, LiveStats, RamaView, StatsView, TicaView};
 pub use worker::{spawn, LiveHandle};
 
@@ -79,7 +81,8 @@ pub enum Command {
     LoadReference(PathBuf),
     /// Which chain the frames show.
     SelectChain(usize),
-    /// Write the kept jumps (.pdb or .dcd, with a .json sidecar of the run).
+    /// Write every jump of the run (.pdb or .dcd, with a .json sidecar of the run),
+    /// read back from the run file.
     SaveEnsemble(PathBuf),
     /// Write the metrics and the parameter history as JSON.
     SaveMetrics(PathBuf),
@@ -118,6 +121,9 @@ pub struct Snapshot {
     /// Earlier jumps of the selected chain, oldest first.
     pub trail: Vec<Vec<f32>>,
     pub kept: usize,
+    /// Jumps a save holds: all of `kept`, unless the run file could not be written
+    /// (a full disk), when it stopped at this many.
+    pub saveable: usize,
     pub samples_per_second: f64,
     pub params: LiveParams,
     pub restarts: usize,
@@ -139,9 +145,9 @@ pub struct LiveConfig {
     pub backend: BackendKind,
     pub chains: usize,
     pub seed: u64,
-    /// Newest jumps kept in memory for saving (statistics use every jump; the saved
-    /// run says how many older ones were dropped).
-    pub keep_limit: usize,
+    /// Where the run file (every jump, for saving) goes: a directory per run is made
+    /// under it. None: [`default_run_dir`], `$TMPDIR/walkjump-runs`.
+    pub run_dir: Option<PathBuf>,
 }
 
 impl Default for LiveConfig {
@@ -150,7 +156,7 @@ impl Default for LiveConfig {
             backend: BackendKind::Auto,
             chains: 8,
             seed: 1,
-            keep_limit: 50_000,
+            run_dir: None,
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The sampler thread: owns the walk-jump run, its denoiser and its statistics.
 
+use super::runfile::{self, RunFile};
 use super::{Command, Event, LiveConfig, LiveParams, LiveStats, Snapshot, SystemInfo, SystemSpec};
 use crate::analysis::peptide::PeptideEnsemble;
 use crate::analysis::rdf::PairDistanceHistogram;
 use crate::analysis::Hist1d;
 use crate::io::run_info::RunInfo;
-use crate::io::{read_trajectory, write_trajectory};
+use crate::io::{read_trajectory, write_atomically, TrajectoryWriter};
 use crate::md::{Langevin, LangevinParams};
 use crate::molecule::{load_structure, LoadOptions, Topology};
 use crate::nn::load_denoiser;
@@ -74,7 +75,8 @@ struct Run {
     start: Vec<f64>,
     /// The LJ system, for energies of the jumps.
     cluster: Option<AnySystem>,
-    kept: VecDeque<Vec<f64>>,
+    /// Every jump of the run, on disk, for saving.
+    run_file: RunFile,
     trail: VecDeque<Vec<f32>>,
     chain: usize,
     params: LiveParams,
@@ -169,6 +171,7 @@ impl Worker {
                     r.trail.clear();
                 }
             }
+            // The save is an error event when it fails; sampling goes on either way.
             Command::SaveEnsemble(path) => match self.save_ensemble(&path) {
                 Ok(msg) => self.emit(Event::Notice(msg)),
                 Err(e) => self.emit(Event::Error(format!("{e:#}"))),
@@ -258,6 +261,7 @@ impl Worker {
 
     fn reset(&mut self) {
         let seed = self.cfg.seed;
+        let root = run_root(&self.cfg);
         let Some(run) = self.run.as_mut() else {
             return;
         };
@@ -273,7 +277,7 @@ impl Worker {
             Ok(wj) => {
                 run.wj = wj;
                 run.stats = run.stats.cleared();
-                run.kept.clear();
+                run.run_file = RunFile::create(&root, dim);
                 run.trail.clear();
                 run.param_log = vec![(0, run.params)];
                 run.chains_changed = false;
@@ -379,10 +383,11 @@ impl Worker {
                 let x = &run.wj.jumps()[c * d..(c + 1) * d];
                 let energy = run.cluster.as_ref().map(|s| s.as_system().energy(x));
                 run.stats.add(c, x, energy);
-                if run.kept.len() >= self.cfg.keep_limit {
-                    run.kept.pop_front();
-                }
-                run.kept.push_back(x.to_vec());
+                run.run_file.append(x);
+            }
+            if let Some(problem) = run.run_file.take_problem() {
+                // Once; sampling and the statistics go on without the run file.
+                let _ = self.events.send(Event::Error(problem));
             }
             let c = run.chain;
             run.trail.push_back(
@@ -438,6 +443,7 @@ impl Worker {
             x: to32(&run.wj.jumps()[c * d..(c + 1) * d]),
             trail: run.trail.iter().cloned().collect(),
             kept: run.stats.kept,
+            saveable: run.run_file.frames(),
             samples_per_second: rate,
             params: run.params,
             restarts: run.wj.restarts,
@@ -447,44 +453,74 @@ impl Worker {
         self.emit(Event::Snapshot(Box::new(snap)));
     }
 
-    fn save_ensemble(&self, path: &Path) -> anyhow::Result<String> {
+    /// Every jump of the run, read back from the run file, written atomically.
+    fn save_ensemble(&mut self, path: &Path) -> anyhow::Result<String> {
         let run = self
             .run
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| anyhow::anyhow!("nothing is loaded"))?;
-        anyhow::ensure!(!run.kept.is_empty(), "no samples yet");
+        let jumps = run.stats.kept;
+        anyhow::ensure!(jumps > 0, "no samples yet");
         let chains = if run.chains_changed {
             1
         } else {
             run.wj.chains()
         };
-        // Frames are step-major; when the oldest were dropped, start at a whole step.
-        let first = run.stats.kept - run.kept.len();
-        let skip = (chains - first % chains) % chains;
-        let frames: Vec<Vec<f64>> = run.kept.iter().skip(skip).cloned().collect();
-        write_trajectory(path, &run.info.topology, &frames)?;
+        run.run_file.sync();
+        // Frames are step-major: a run file that stopped mid-step ends at a whole step.
+        let frames = run.run_file.frames() / chains * chains;
+        if frames == 0 {
+            anyhow::bail!(
+                "the run holds {jumps} jumps, but none could be kept for saving: {}",
+                run.run_file.problem().unwrap_or("the run file is empty")
+            );
+        }
+        let mut out = TrajectoryWriter::create(path, &run.info.topology)?;
+        let mut written = 0usize;
+        run.run_file.for_each(frames, |x| {
+            written += 1;
+            out.write_frame(x)
+        })?;
+        anyhow::ensure!(
+            written == frames,
+            "the run file {} ended after {written} of {frames} jumps",
+            run.run_file.path().display()
+        );
+        out.finish()?;
         let info = RunInfo {
             command: "gui".into(),
             system: run.info.name.clone(),
             chains,
-            frames_per_chain: frames.len() / chains,
+            frames_per_chain: frames / chains,
             params: serde_json::json!({
                 "denoiser": run.info.denoiser,
                 "parameter_history": run.param_log.iter()
                     .map(|(s, p)| serde_json::json!({"from_step": s, "params": p}))
                     .collect::<Vec<_>>(),
                 "chains_changed_during_run": run.chains_changed,
-                "dropped_oldest_frames": run.stats.kept - frames.len(),
+                "jumps_in_run": jumps,
+                "frames_saved": frames,
+                "run_file_problem": run.run_file.problem(),
             }),
             diverged_restarts: run.wj.restarts,
             wall_seconds: run.started.elapsed().as_secs_f64(),
         };
         info.save(path)?;
-        Ok(format!(
-            "saved {} frames to {}",
-            frames.len(),
-            path.display()
-        ))
+        Ok(if frames == jumps {
+            format!(
+                "saved {frames} frames (all {jumps} jumps of this run) to {}",
+                path.display()
+            )
+        } else {
+            let why = run
+                .run_file
+                .problem()
+                .unwrap_or("the run file stopped part way through a step");
+            format!(
+                "saved {frames} frames to {}: {frames} of the {jumps} jumps of this run ({why})",
+                path.display()
+            )
+        })
     }
 
     fn save_metrics(&self, path: &Path) -> anyhow::Result<String> {
@@ -503,8 +539,7 @@ impl Worker {
                 .collect::<Vec<_>>(),
             "stats": run.stats.view(),
         });
-        std::fs::write(path, serde_json::to_string_pretty(&v)?)
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        write_atomically(path, serde_json::to_string_pretty(&v)?.as_bytes())?;
         Ok(format!("saved metrics to {}", path.display()))
     }
 }
@@ -545,6 +580,11 @@ impl crate::denoiser::Denoiser for Idle {
         mean.copy_from_slice(y);
         Ok(())
     }
+}
+
+/// Where this sampler's run files go.
+fn run_root(cfg: &LiveConfig) -> std::path::PathBuf {
+    cfg.run_dir.clone().unwrap_or_else(runfile::default_root)
 }
 
 fn walk_params(p: &LiveParams, dim: usize) -> WalkParams {
@@ -654,7 +694,7 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
         stats,
         start,
         cluster,
-        kept: VecDeque::new(),
+        run_file: RunFile::create(&run_root(cfg), dim),
         trail: VecDeque::new(),
         chain: 0,
         params: defaults,
