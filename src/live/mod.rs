@@ -108,6 +108,8 @@ pub struct SystemInfo {
     pub defaults: LiveParams,
     pub params: LiveParams,
     pub has_reference: bool,
+    /// What loading corrected in the structure file (contradicting element columns).
+    pub load_notes: Vec<String>,
 }
 
 /// One display frame: the selected chain's noisy y and its jump, positions in the

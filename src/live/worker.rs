@@ -205,6 +205,9 @@ impl Worker {
                 let info = run.info.clone();
                 self.run = Some(run);
                 self.rate_window.clear();
+                for note in &info.load_notes {
+                    self.emit(Event::Notice(format!("{}: {note}", spec.label())));
+                }
                 self.emit(Event::Loaded(Box::new(info)));
                 self.snapshot(true);
             }
@@ -610,6 +613,7 @@ fn peptide_reference(topology: &Topology, path: &Path) -> anyhow::Result<Peptide
 
 fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
     let backend = cfg.backend.resolve();
+    let mut load_notes = vec![];
     let (name, topology, start, den, cluster, stats, reference_rx, is_peptide) = match spec {
         SystemSpec::Molecule {
             pdb,
@@ -617,6 +621,7 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
             reference,
         } => {
             let st = load_structure(pdb, LoadOptions::default())?;
+            load_notes = st.notes.clone();
             let den = load_denoiser(backend, model, &st.topology)
                 .map_err(|e| anyhow::anyhow!("model {}: {e}", model.display()))?;
             let ens = PeptideEnsemble::new(&st.topology);
@@ -687,6 +692,7 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
         defaults,
         params: defaults,
         has_reference: stats.has_reference(),
+        load_notes,
     };
     Ok(Run {
         info,
