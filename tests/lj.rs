@@ -62,26 +62,55 @@ fn md_kinetic_temperature_is_one() {
     assert!((t - 1.0).abs() < 0.03, "kinetic temperature {t}");
 }
 
-#[test]
-fn lj13_walk_jump_h_r_matches_md_from_the_command_line() {
-    let d = tempfile::tempdir().unwrap();
-    let (md, wj, js) = (
-        d.path().join("md.dcd"),
-        d.path().join("wj.dcd"),
-        d.path().join("m.json"),
-    );
+/// `walkjump analyze --top lj13` of `traj` against `reference`: the metrics JSON.
+fn analyze_lj13(traj: &std::path::Path, reference: &std::path::Path) -> serde_json::Value {
+    let js = traj.with_extension("metrics.json");
+    let o = walkjump(&[
+        "analyze",
+        "--top",
+        "lj13",
+        "--traj",
+        traj.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+        "--json",
+        js.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap()
+}
+
+/// Reference MD of LJ-13 with `seed`: 8,000 frames, one every 40 steps of 0.005.
+fn md_lj13(out: &std::path::Path, seed: u64) {
     let o = walkjump(&[
         "md",
         "--system",
         "lj13",
         "--steps",
-        "400000",
+        "320000",
         "--save-every",
         "40",
+        "--seed",
+        &seed.to_string(),
         "--out",
-        md.to_str().unwrap(),
+        out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn lj13_walk_jump_h_r_matches_md_from_the_command_line() {
+    // Claim: walk-jump (energy denoiser, σ = 0.05) reproduces MD's h(r) and energy
+    // histogram to within a stated multiple of the MD-vs-MD floor at the same sample
+    // count (8,000 frames each): two independent MD runs (seeds 1 and 2) give the floor.
+    let d = tempfile::tempdir().unwrap();
+    let (md, md2, wj) = (
+        d.path().join("md.dcd"),
+        d.path().join("md2.dcd"),
+        d.path().join("wj.dcd"),
+    );
+    md_lj13(&md, 1);
+    md_lj13(&md2, 2);
     let o = walkjump(&[
         "sample",
         "--system",
@@ -98,24 +127,37 @@ fn lj13_walk_jump_h_r_matches_md_from_the_command_line() {
         wj.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = walkjump(&[
-        "analyze",
-        "--top",
-        "lj13",
-        "--traj",
-        wj.to_str().unwrap(),
-        "--reference",
-        md.to_str().unwrap(),
-        "--json",
-        js.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap();
-    let tvd = m["h_r_tvd"].as_f64().unwrap();
-    eprintln!("LJ-13 h(r) TVD walk-jump vs MD: {tvd}");
+    let m = analyze_lj13(&wj, &md);
+    let floor = analyze_lj13(&md2, &md);
     assert_eq!(m["frames"], 8000);
-    assert!(tvd < 0.1, "h(r) TVD {tvd}");
+    assert_eq!(floor["frames"], 8000);
+    let get = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    let (tvd, tvd_floor) = (get(&m, "h_r_tvd"), get(&floor, "h_r_tvd"));
+    let (etvd, etvd_floor) = (get(&m, "energy_tvd"), get(&floor, "energy_tvd"));
+    eprintln!(
+        "LJ-13 at 8,000 frames: h(r) TVD walk-jump {tvd:.4} vs MD-vs-MD floor {tvd_floor:.4} \
+         ({:.2}x); MAE {:.4} vs {:.4}; energy TVD {etvd:.4} vs {etvd_floor:.4} ({:.2}x)",
+        tvd / tvd_floor,
+        get(&m, "h_r_mae"),
+        get(&floor, "h_r_mae"),
+        etvd / etvd_floor
+    );
+    // Measured (seeds as above, 8,000 frames each): h(r) TVD MD-vs-MD floor 0.0156,
+    // walk-jump 0.0376 (2.4x the floor; MAE 0.0147 vs 0.0061); energy TVD (50 bins over
+    // the reference's range, under/overflow counted) floor 0.069, walk-jump 0.112
+    // (1.6x). Walk-jump stays above the floor: mean jumps are sharper than p_X and
+    // the energy denoiser is slightly biased. The old fixed threshold (h(r) TVD < 0.1)
+    // sat 6x above the floor.
+    const K_HR: f64 = 3.5;
+    const K_E: f64 = 2.5;
+    assert!(
+        tvd < K_HR * tvd_floor,
+        "h(r) TVD {tvd} is not within {K_HR}x the MD-vs-MD floor {tvd_floor}"
+    );
+    assert!(
+        etvd < K_E * etvd_floor,
+        "energy TVD {etvd} is not within {K_E}x the MD-vs-MD floor {etvd_floor}"
+    );
     // The sidecar records the run.
     let info: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.path().join("wj.dcd.json")).unwrap())

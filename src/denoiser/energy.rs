@@ -8,6 +8,13 @@
 //! 1/σ), and score noise heats the walk, so the two are combined with the
 //! variance-minimising control-variate weight estimated from the same samples.
 //! The jump is then x̂ = y + σ² ŝ.
+//!
+//! The estimate is consistent, not unbiased: the weight is estimated from the same
+//! finite, correlated samples (the one non-linear step), so E[x̂] − E[x | y] is of
+//! order 1/`average`. Against the
+//! exact quadrature denoiser on the double well at σ = 0.2 and the default inner chain
+//! (10 + 100 steps), the bias is ≈ 0.006 (3 % of σ) beside a single-call rms error of
+//! 0.043; ten times the steps bring it below 0.001 (tests/sampler.rs).
 
 use super::Denoiser;
 use crate::error::{Error, Result};

@@ -27,6 +27,9 @@ pub struct WalkJump {
     v: Vec<f64>,
     xhat: Vec<f64>,
     xsample: Vec<f64>,
+    /// The y at which `xhat` and `xsample` were evaluated: the end of the step for
+    /// BAOAB, the middle of the step for ABOBA (whose y then drifts on by Δt/2).
+    y_jump: Vec<f64>,
     /// Clean starting configuration of each chain, used to restart.
     starts: Vec<Vec<f64>>,
     rng: WjRng,
@@ -73,6 +76,7 @@ impl WalkJump {
             v: vec![0.0; dim * chains],
             xhat: vec![0.0; dim * chains],
             xsample: vec![0.0; dim * chains],
+            y_jump: vec![0.0; dim * chains],
             starts,
             rng: seeded(seed),
             noise: vec![0.0; dim * chains],
@@ -110,8 +114,15 @@ impl WalkJump {
     pub fn trained_sigma(&self) -> Option<f64> {
         self.denoiser.trained_sigma()
     }
-    /// Noisy positions of all chains.
+    /// Noisy positions of all chains, each the y that the current jumps were evaluated
+    /// at, so that (y, x̂(y)) pairs belong together: for BAOAB the end of the step, for
+    /// ABOBA the middle of the step, where the force and the jump were computed.
     pub fn y(&self) -> &[f64] {
+        &self.y_jump
+    }
+    /// The walk's state at the end of the last step (equal to [`WalkJump::y`] for
+    /// BAOAB; for ABOBA half a drift past it).
+    pub fn y_end(&self) -> &[f64] {
         &self.y
     }
     /// Denoised posterior means x̂(y) of all chains.
@@ -137,7 +148,7 @@ impl WalkJump {
         Ok(())
     }
 
-    /// One denoiser call at the current y.
+    /// One denoiser call at the current y, which is remembered as the jumps' y.
     fn evaluate(&mut self) -> Result<()> {
         let want_sample = self.params.jump == JumpKind::Sample;
         let sample = want_sample.then_some(&mut self.xsample[..]);
@@ -147,7 +158,9 @@ impl WalkJump {
             &mut self.rng,
             &mut self.xhat,
             sample,
-        )
+        )?;
+        self.y_jump.copy_from_slice(&self.y);
+        Ok(())
     }
 
     /// Score (x̂ − y)/σ² of chain c, clipped to the configured norm.
