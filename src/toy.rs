@@ -2,7 +2,7 @@
 //! the y-walk against p_Y, mean jumps against the law of x̂(Y), posterior-draw jumps
 //! against p_X.
 
-use crate::analysis::{tvd, Hist2d, Range};
+use crate::analysis::{histogram_tvd, Hist2d, Range};
 use crate::denoiser::grid::{exact_planar, spacing_for, DensityGrid};
 use crate::denoiser::Denoiser;
 use crate::error::Result;
@@ -92,11 +92,11 @@ pub fn run(
     let report = PlanarReport {
         sigma,
         samples: chains * steps,
-        tvd_walk_vs_p_y: tvd(&h.walk.counts, &exact.p_y.counts),
-        tvd_mean_jump_vs_exact_law: tvd(&h.mean_jump.counts, &exact.mean_jump.counts),
-        tvd_mean_jump_vs_p_x: tvd(&h.mean_jump.counts, &exact.p_x.counts),
-        tvd_sample_jump_vs_p_x: tvd(&h.sample_jump.counts, &exact.p_x.counts),
-        tvd_iid_vs_p_x: tvd(&h.iid.counts, &exact.p_x.counts),
+        tvd_walk_vs_p_y: histogram_tvd(&h.walk, &exact.p_y),
+        tvd_mean_jump_vs_exact_law: histogram_tvd(&h.mean_jump, &exact.mean_jump),
+        tvd_mean_jump_vs_p_x: histogram_tvd(&h.mean_jump, &exact.p_x),
+        tvd_sample_jump_vs_p_x: histogram_tvd(&h.sample_jump, &exact.p_x),
+        tvd_iid_vs_p_x: histogram_tvd(&h.iid, &exact.p_x),
         restarts: wj.restarts,
     };
     Ok((report, h))

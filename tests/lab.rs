@@ -2,7 +2,7 @@
 //! densities against exact laws, and the DynamicsDiffusion trajectory model against
 //! Brownian dynamics.
 
-use walkjump::analysis::{tvd, Hist2d};
+use walkjump::analysis::{histogram_tvd, Hist2d};
 use walkjump::denoiser::grid::{exact_planar, spacing_for, DensityGrid};
 use walkjump::lab::evaluate::{compare_at, inpaint_report};
 use walkjump::lab::mlp2d::{train, PlanarTrainConfig};
@@ -31,8 +31,8 @@ fn diffusion_tvd(sys: &dyn Planar, n: usize, steps: usize) -> (f64, f64, u64) {
         iid.add(p[0], p[1]);
     }
     (
-        tvd(&h.counts, &exact.p_x.counts),
-        tvd(&iid.counts, &exact.p_x.counts),
+        histogram_tvd(&h, &exact.p_x),
+        histogram_tvd(&iid, &exact.p_x),
         d.calls,
     )
 }

@@ -5,7 +5,7 @@
 
 use super::diffusion::PlanarDiffusion;
 use super::mlp2d::PlanarMlp;
-use crate::analysis::{tvd, Hist2d, Range};
+use crate::analysis::{histogram_tvd, Hist2d, Range};
 use crate::denoiser::grid::{exact_planar, spacing_for, DensityGrid, ExactPlanar};
 use crate::denoiser::{Denoiser, GridDenoiser};
 use crate::error::Result;
@@ -287,16 +287,16 @@ impl PlanarLab {
     }
 
     pub fn tvd_jumps_vs_target(&self) -> f64 {
-        tvd(&self.jumps.counts, &self.jump_target().counts)
+        histogram_tvd(&self.jumps, self.jump_target())
     }
     pub fn tvd_jumps_vs_p_x(&self) -> f64 {
-        tvd(&self.jumps.counts, &self.exact.p_x.counts)
+        histogram_tvd(&self.jumps, &self.exact.p_x)
     }
     pub fn tvd_walk_vs_p_y(&self) -> f64 {
-        tvd(&self.walk.counts, &self.exact.p_y.counts)
+        histogram_tvd(&self.walk, &self.exact.p_y)
     }
     pub fn tvd_diffusion_vs_p_x(&self) -> f64 {
-        tvd(&self.diffused.counts, &self.exact.p_x.counts)
+        histogram_tvd(&self.diffused, &self.exact.p_x)
     }
     pub fn diffusion_samples(&self) -> usize {
         self.diffusion_samples.len()
