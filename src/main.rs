@@ -14,7 +14,7 @@ fn main() {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).ok();
             }
             std::env::set_var("XDG_RUNTIME_DIR", &dir);
         }

@@ -14,7 +14,9 @@ fn ensure_font() {
         // Bundled so that plots render identically without system fonts.
         let bytes: &'static [u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
         for style in [FontStyle::Normal, FontStyle::Bold] {
-            let _ = plotters::style::register_font("sans-serif", style, bytes);
+            if plotters::style::register_font("sans-serif", style, bytes).is_err() {
+                tracing::warn!("the bundled font did not load: figures will lack text");
+            }
         }
     });
 }
@@ -66,7 +68,7 @@ struct TempFigure(Option<PathBuf>);
 impl Drop for TempFigure {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
+            std::fs::remove_file(p).ok();
         }
     }
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use std::time::{Duration, Instant};
-use walkjump::live::{self, Command, Event, LiveConfig, LiveHandle, Snapshot, SystemSpec};
+use walkjump::live::{self, SamplerCommand, SamplerEvent, LiveConfig, LiveHandle, Snapshot, SystemSpec};
 use walkjump::nn::BackendKind;
 
 fn ala2_spec() -> SystemSpec {
@@ -31,9 +31,9 @@ fn until(h: &LiveHandle, pred: impl Fn(&Snapshot) -> bool) -> (Snapshot, Vec<Str
     let mut said = vec![];
     while t0.elapsed() < Duration::from_secs(60) {
         match h.events.recv_timeout(Duration::from_secs(5)) {
-            Ok(Event::Snapshot(s)) if pred(&s) => return (*s, said),
-            Ok(Event::Error(m)) => said.push(format!("error: {m}")),
-            Ok(Event::Notice(m)) => said.push(m),
+            Ok(SamplerEvent::Snapshot(s)) if pred(&s) => return (*s, said),
+            Ok(SamplerEvent::Error(m)) => said.push(format!("error: {m}")),
+            Ok(SamplerEvent::Notice(m)) => said.push(m),
             _ => {}
         }
     }
@@ -118,7 +118,7 @@ fn sigma_changes_reach_the_sampler_and_the_saved_run() {
     let (m1, s1) = mean_square_noise(&h, 20, |x| (x.params.sigma - 0.4).abs() < 1e-12);
     let mut p = s1.params;
     p.sigma = 0.25;
-    h.send(Command::SetParams(p));
+    h.send(SamplerCommand::SetParams(p));
     let (changed, _) = until(&h, |x| (x.params.sigma - 0.25).abs() < 1e-12);
     let settled = changed.step + 20;
     let (m2, s2) = mean_square_noise(&h, 20, |x| {
@@ -139,7 +139,7 @@ fn sigma_changes_reach_the_sampler_and_the_saved_run() {
     );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run.dcd");
-    h.send(Command::SaveEnsemble(out.clone()));
+    h.send(SamplerCommand::SaveEnsemble(out.clone()));
     let (_, said) = until(&h, |_| out.exists());
     let _ = said;
     // Wait for the sidecar, written after the frames.
@@ -173,12 +173,12 @@ fn a_broken_pdb_or_a_mismatched_model_is_reported_and_sampling_goes_on() {
         "broken.pdb",
         "ATOM      1  N   ALA A   1    garbage\nEND\n",
     );
-    h.send(Command::Load(SystemSpec::Molecule {
+    h.send(SamplerCommand::Load(SystemSpec::Molecule {
         pdb: broken,
         model: common::repo().join("models/ala2.wjm"),
         reference: None,
     }));
-    h.send(Command::Load(SystemSpec::Cluster {
+    h.send(SamplerCommand::Load(SystemSpec::Cluster {
         name: "lj13".into(),
         model: common::repo().join("models/ala2.wjm"),
     }));
@@ -197,10 +197,10 @@ fn chains_can_be_added_while_it_runs_and_reset_clears_the_statistics() {
     let (s, _) = until(&h, |s| s.kept >= 4);
     let mut p = s.params;
     p.chains = 5;
-    h.send(Command::SetParams(p));
+    h.send(SamplerCommand::SetParams(p));
     let (s2, _) = until(&h, |x| x.params.chains == 5 && x.kept >= s.kept + 15);
     assert_eq!(s2.params.chains, 5);
-    h.send(Command::Reset);
+    h.send(SamplerCommand::Reset);
     let (s3, _) = until(&h, |x| x.step < s2.step);
     assert!(s3.kept < s2.kept);
 }
@@ -210,11 +210,11 @@ fn panels_export_as_png_and_svg() {
     let h = start();
     let _ = until(&h, |s| s.kept >= 200 && !s.stats.jsd_history.is_empty());
     let dir = tempfile::tempdir().unwrap();
-    h.send(Command::ExportPlots {
+    h.send(SamplerCommand::ExportPlots {
         dir: dir.path().join("png"),
         ext: "png".into(),
     });
-    h.send(Command::ExportPlots {
+    h.send(SamplerCommand::ExportPlots {
         dir: dir.path().join("svg"),
         ext: "svg".into(),
     });

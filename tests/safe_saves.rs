@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use walkjump::io::{read_trajectory, write_atomically, write_trajectory};
-use walkjump::live::{self, Event, LiveConfig, LiveHandle, Snapshot, SystemSpec};
+use walkjump::live::{self, SamplerEvent, LiveConfig, LiveHandle, Snapshot, SystemSpec};
 use walkjump::molecule::{load_structure, LoadOptions};
 use walkjump::nn::BackendKind;
 
@@ -328,9 +328,9 @@ fn until(h: &LiveHandle, secs: u64, pred: impl Fn(&Snapshot) -> bool) -> (Snapsh
     let mut said = vec![];
     while t0.elapsed() < Duration::from_secs(secs) {
         match h.events.recv_timeout(Duration::from_secs(5)) {
-            Ok(Event::Snapshot(s)) if pred(&s) => return (*s, said),
-            Ok(Event::Error(m)) => said.push(format!("error: {m}")),
-            Ok(Event::Notice(m)) => said.push(m),
+            Ok(SamplerEvent::Snapshot(s)) if pred(&s) => return (*s, said),
+            Ok(SamplerEvent::Error(m)) => said.push(format!("error: {m}")),
+            Ok(SamplerEvent::Notice(m)) => said.push(m),
             _ => {}
         }
     }
@@ -343,8 +343,8 @@ fn message(h: &LiveHandle, secs: u64, pred: impl Fn(&str) -> bool) -> String {
     let mut said = vec![];
     while t0.elapsed() < Duration::from_secs(secs) {
         let m = match h.events.recv_timeout(Duration::from_secs(5)) {
-            Ok(Event::Error(m)) => format!("error: {m}"),
-            Ok(Event::Notice(m)) => m,
+            Ok(SamplerEvent::Error(m)) => format!("error: {m}"),
+            Ok(SamplerEvent::Notice(m)) => m,
             _ => continue,
         };
         if pred(&m) {
@@ -363,10 +363,10 @@ fn the_live_sampler_keeps_running_after_a_failed_save() {
     let blocker = dir.path().join("blocker");
     std::fs::write(&blocker, b"x").unwrap();
     let bad = blocker.join("run.dcd");
-    h.send(live::Command::SaveEnsemble(bad.clone()));
+    h.send(live::SamplerCommand::SaveEnsemble(bad.clone()));
     let e = message(&h, 60, |m| m.starts_with("error:"));
     assert!(e.contains("blocker/run.dcd"), "{e}");
-    h.send(live::Command::SaveMetrics(blocker.join("m.json")));
+    h.send(live::SamplerCommand::SaveMetrics(blocker.join("m.json")));
     let e = message(&h, 60, |m| m.starts_with("error:"));
     assert!(e.contains("blocker/m.json"), "{e}");
     // More samples arrive, and it is not paused.
@@ -375,7 +375,7 @@ fn the_live_sampler_keeps_running_after_a_failed_save() {
     assert_eq!(later.saveable, later.kept);
     // A save to a good path works afterwards.
     let good = dir.path().join("run.dcd");
-    h.send(live::Command::SaveEnsemble(good.clone()));
+    h.send(live::SamplerCommand::SaveEnsemble(good.clone()));
     let m = message(&h, 60, |m| m.starts_with("saved") || m.starts_with("error"));
     assert!(m.contains("jumps of this run"), "{m}");
     assert!(read_trajectory(&good, 13).unwrap().frames.len() >= later.kept);
@@ -387,7 +387,7 @@ fn a_save_holds_every_jump_of_a_run_longer_than_the_old_50000_limit() {
     // 500 chains: 60,000 jumps in 120 walk steps.
     let h = start(500, Some(runs.path().to_path_buf()));
     let _ = until(&h, 600, |s| s.kept >= 60_000);
-    h.send(live::Command::Pause(true));
+    h.send(live::SamplerCommand::Pause(true));
     let (s, said) = until(&h, 60, |s| s.paused);
     assert!(said.iter().all(|m| !m.starts_with("error")), "{said:?}");
     assert!(s.kept >= 60_000);
@@ -397,7 +397,7 @@ fn a_save_holds_every_jump_of_a_run_longer_than_the_old_50000_limit() {
     assert_eq!(run_dirs.len(), 1, "{run_dirs:?}");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("all.dcd");
-    h.send(live::Command::SaveEnsemble(out.clone()));
+    h.send(live::SamplerCommand::SaveEnsemble(out.clone()));
     let m = message(&h, 120, |m| {
         m.starts_with("saved") || m.starts_with("error")
     });
@@ -440,7 +440,7 @@ fn a_full_disk_under_the_run_file_is_reported_once_and_sampling_goes_on() {
     );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("part.dcd");
-    h.send(live::Command::SaveEnsemble(out.clone()));
+    h.send(live::SamplerCommand::SaveEnsemble(out.clone()));
     let m = message(&h, 60, |m| m.starts_with("saved") || m.starts_with("error"));
     assert!(
         m.contains("of the") && m.contains("could not be written"),

@@ -5,6 +5,7 @@ mod impostor;
 pub mod lab;
 mod link;
 mod paint;
+pub mod palette;
 mod panels;
 mod shot;
 mod view3d;

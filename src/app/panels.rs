@@ -1,7 +1,8 @@
 //! The egui panels: menus, sampler controls, live statistics, status bar.
 
-use super::link::Live;
+use super::link::{Live, SamplerProblem};
 use super::paint::{self, Series};
+use super::palette;
 use super::view3d::CentralRect;
 use super::{asset, Bundled};
 use bevy::diagnostic::{DiagnosticsStore, FrameTimeDiagnosticsPlugin};
@@ -10,7 +11,7 @@ use bevy::tasks::{block_on, futures_lite::future::poll_once, AsyncComputeTaskPoo
 use bevy_egui::egui::{self, Color32, Vec2};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use std::path::PathBuf;
-use walkjump::live::{Command, HistogramView, LiveParams, SystemSpec};
+use walkjump::live::{HistogramView, LiveParams, SamplerCommand, SystemSpec};
 
 #[derive(Clone, Copy, Debug)]
 enum Purpose {
@@ -29,6 +30,8 @@ pub struct Ui {
     dialog: Option<(Purpose, Task<Option<PathBuf>>)>,
     path_text: String,
     show_log: bool,
+    /// The newest problem and when it came; shown for a while, the log keeps all.
+    problem: Option<(std::time::Instant, String)>,
 }
 
 pub struct PanelsPlugin;
@@ -49,9 +52,9 @@ fn start_dialog(ui: &mut Ui, purpose: Purpose) {
     d = match purpose {
         Purpose::OpenPdb => d.add_filter("PDB", &["pdb", "cif"]),
         Purpose::OpenModel => d.add_filter("walk-jump model", &["wjm"]),
-        Purpose::OpenReference => d.add_filter("trajectory", &["dcd", "pdb"]),
+        Purpose::OpenReference => d.add_filter("trajectory", &["dcd", "xtc", "pdb"]),
         Purpose::SaveEnsemble => d
-            .add_filter("trajectory", &["dcd", "pdb"])
+            .add_filter("trajectory", &["dcd", "xtc", "pdb"])
             .set_file_name("ensemble.dcd"),
         Purpose::SaveMetrics => d
             .add_filter("JSON", &["json"])
@@ -102,10 +105,10 @@ fn act(live: &mut Live, purpose_path: (Purpose, PathBuf)) {
             }
             None => live.say("open a molecule first", true),
         },
-        Purpose::OpenReference => live.send(Command::LoadReference(path)),
-        Purpose::SaveEnsemble => live.send(Command::SaveEnsemble(path)),
-        Purpose::SaveMetrics => live.send(Command::SaveMetrics(path)),
-        Purpose::ExportPng | Purpose::ExportSvg => live.send(Command::ExportPlots {
+        Purpose::OpenReference => live.send(SamplerCommand::LoadReference(path)),
+        Purpose::SaveEnsemble => live.send(SamplerCommand::SaveEnsemble(path)),
+        Purpose::SaveMetrics => live.send(SamplerCommand::SaveMetrics(path)),
+        Purpose::ExportPng | Purpose::ExportSvg => live.send(SamplerCommand::ExportPlots {
             dir: path,
             ext: if matches!(purpose, Purpose::ExportPng) {
                 "png"
@@ -124,7 +127,7 @@ pub fn act_open_pdb(live: &mut Live, path: PathBuf) {
 
 pub fn open(live: &mut Live, spec: SystemSpec) {
     live.say(format!("opening {} …", spec.label()), false);
-    live.send(Command::Load(spec));
+    live.send(SamplerCommand::Load(spec));
 }
 
 fn draw(
@@ -133,7 +136,11 @@ fn draw(
     mut ui_state: ResMut<Ui>,
     mut central: ResMut<CentralRect>,
     diagnostics: Res<DiagnosticsStore>,
+    mut problems: MessageReader<SamplerProblem>,
 ) -> Result {
+    if let Some(p) = problems.read().last() {
+        ui_state.problem = Some((std::time::Instant::now(), p.0.clone()));
+    }
     if let Some((purpose, task)) = ui_state.dialog.as_mut() {
         if let Some(result) = block_on(poll_once(task)) {
             let purpose = *purpose;
@@ -183,14 +190,14 @@ fn draw(
         egui::Align2::LEFT_TOP,
         format!("walk  y = x + noise   (σ = {sigma:.3}, chain {chain})"),
         egui::FontId::proportional(14.0),
-        Color32::from_rgb(200, 200, 210),
+        palette::TEXT,
     );
     painter.text(
         egui::pos2(rest.center().x + 8.0, rest.top() + 6.0),
         egui::Align2::LEFT_TOP,
         "jump  x̂(y), trail of earlier jumps",
         egui::FontId::proportional(14.0),
-        Color32::from_rgb(200, 200, 210),
+        palette::TEXT,
     );
     painter.line_segment(
         [
@@ -201,19 +208,16 @@ fn draw(
     );
     central.0 = Some(Rect::new(rest.min.x, rest.min.y, rest.max.x, rest.max.y));
     // A recent problem stays in view for a while; the log keeps all of them.
-    if let Some(m) = live
-        .log
-        .iter()
-        .rev()
-        .find(|m| m.error && m.at.elapsed().as_secs_f32() < 20.0)
-    {
-        egui::Window::new("Problem")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_TOP, Vec2::new(0.0, 40.0))
-            .show(&ctx, |ui| {
-                ui.colored_label(Color32::from_rgb(255, 120, 110), &m.text);
-            });
+    if let Some((at, text)) = &ui_state.problem {
+        if at.elapsed().as_secs_f32() < 20.0 {
+            egui::Window::new("Problem")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_TOP, Vec2::new(0.0, 40.0))
+                .show(&ctx, |ui| {
+                    ui.colored_label(palette::ERROR, text);
+                });
+        }
     }
     Ok(())
 }
@@ -317,10 +321,10 @@ fn controls(ui: &mut egui::Ui, live: &mut Live) {
         }
         if ui.button("Step").clicked() {
             live.set_paused(true);
-            live.send(Command::Step);
+            live.send(SamplerCommand::Step);
         }
         if ui.button("Reset run").clicked() {
-            live.send(Command::Reset);
+            live.send(SamplerCommand::Reset);
         }
     });
     ui.separator();
@@ -372,7 +376,7 @@ fn controls(ui: &mut egui::Ui, live: &mut Live) {
     }
     if p != before {
         live.params = Some(p);
-        live.send(Command::SetParams(p));
+        live.send(SamplerCommand::SetParams(p));
     }
     if let Some(snap) = &live.snap {
         ui.separator();
@@ -381,7 +385,7 @@ fn controls(ui: &mut egui::Ui, live: &mut Live) {
             .add(egui::Slider::new(&mut chain, 0..=p.chains.saturating_sub(1)).text("shown chain"))
             .changed()
         {
-            live.send(Command::SelectChain(chain));
+            live.send(SamplerCommand::SelectChain(chain));
         }
     }
 }
@@ -422,7 +426,7 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
             &[Series {
                 label: "JSD",
                 points: st.jsd_history.iter().map(|&(n, j)| [n as f64, j]).collect(),
-                color: Color32::from_rgb(240, 180, 80),
+                color: palette::METRIC,
             }],
             true,
         );
@@ -445,12 +449,7 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
         against_md(ui, Vec2::new(w, 140.0), "energy / k_BT", e);
     }
     if !st.acf.is_empty() {
-        let colors = [
-            Color32::from_rgb(120, 220, 120),
-            Color32::from_rgb(220, 120, 220),
-            Color32::from_rgb(230, 200, 90),
-            Color32::from_rgb(120, 160, 240),
-        ];
+        let colors = palette::SERIES;
         let series: Vec<Series> = st
             .acf
             .iter()
@@ -542,9 +541,9 @@ fn status_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
         ui.separator();
         if let Some(m) = live.log.last() {
             let color = if m.error {
-                Color32::from_rgb(255, 110, 100)
+                palette::ERROR
             } else {
-                Color32::from_gray(190)
+                palette::TEXT_DIM
             };
             ui.colored_label(color, &m.text);
         }
@@ -562,9 +561,9 @@ fn status_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
             .show(ui, |ui| {
                 for m in &live.log {
                     let color = if m.error {
-                        Color32::from_rgb(255, 110, 100)
+                        palette::ERROR
                     } else {
-                        Color32::from_gray(180)
+                        palette::TEXT_DIM
                     };
                     ui.colored_label(color, &m.text);
                 }

@@ -7,7 +7,7 @@ use super::GuiArgs;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{save_to_disk, Screenshot};
 use std::path::PathBuf;
-use walkjump::live::Command;
+use walkjump::live::SamplerCommand;
 
 #[derive(Resource, Clone)]
 pub struct ShotPlugin {
@@ -69,7 +69,7 @@ fn drive(
                 params.dt *= s / params.sigma;
                 params.sigma = s;
                 live.params = Some(params);
-                live.send(Command::SetParams(params));
+                live.send(SamplerCommand::SetParams(params));
                 live.say(format!("test mode: σ set to {s}"), false);
             }
         }

@@ -3,7 +3,7 @@
 //! aligned on the first jump, so they keep one orientation as the chain tumbles.
 
 use super::impostor::{color_tag, ImpostorAssets};
-use super::link::Live;
+use super::link::{Live, SnapshotArrived, StudioSet, SystemLoaded};
 use bevy::camera::visibility::{NoFrustumCulling, RenderLayers};
 use bevy::camera::{CameraOutputMode, ClearColorConfig, Viewport};
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
@@ -63,11 +63,12 @@ struct AtomSphere {
     index: usize,
 }
 
-/// The view's memory: which generation its atoms belong to, and the frame the
-/// molecule is aligned to.
+/// The view's memory: whether a loaded system still waits for its atoms, whether
+/// they need placing, and the frame the molecule is aligned to.
 #[derive(Resource, Default)]
 struct ViewState {
-    generation: u64,
+    rebuild_pending: bool,
+    place_pending: bool,
     reference: Option<Vec<f64>>,
     /// Positions as drawn (aligned), per side, for the bonds.
     drawn_y: Vec<Vec3>,
@@ -98,7 +99,8 @@ impl Plugin for ViewPlugin {
                     orbit_input,
                     place_cameras,
                 )
-                    .chain(),
+                    .chain()
+                    .in_set(StudioSet::Views),
             );
     }
 }
@@ -168,18 +170,23 @@ fn element_style(e: Element, cluster: bool) -> (Color, f32) {
 fn rebuild_atoms(
     mut commands: Commands,
     live: Res<Live>,
+    mut loaded: MessageReader<SystemLoaded>,
     mut state: ResMut<ViewState>,
     mut orbit: ResMut<Orbit>,
     old: Query<Entity, With<AtomSphere>>,
     impostors: Option<Res<ImpostorAssets>>,
 ) {
-    if state.generation == live.generation {
+    if loaded.read().count() > 0 {
+        state.rebuild_pending = true;
+    }
+    if !state.rebuild_pending {
         return;
     }
     let (Some(info), Some(imp)) = (live.info.as_ref(), impostors) else {
         return;
     };
-    state.generation = live.generation;
+    state.rebuild_pending = false;
+    state.place_pending = true;
     state.reference = None;
     state.trail.clear();
     state.bonds = info.topology.bonds.clone();
@@ -236,10 +243,17 @@ fn aligned(x: &[f32], y: &[f32], reference: &[f64]) -> (Vec<Vec3>, Vec<Vec3>) {
 
 fn place_atoms(
     live: Res<Live>,
+    mut arrived: MessageReader<SnapshotArrived>,
     mut state: ResMut<ViewState>,
     mut orbit: ResMut<Orbit>,
     mut atoms: Query<(&AtomSphere, &Side, &mut Transform)>,
 ) {
+    if arrived.read().count() > 0 {
+        state.place_pending = true;
+    }
+    if !state.place_pending {
+        return;
+    }
     let Some(snap) = live.snap.as_ref() else {
         return;
     };
@@ -247,6 +261,7 @@ fn place_atoms(
     if atoms.iter().count() != 2 * n {
         return;
     }
+    state.place_pending = false;
     if state.reference.is_none() {
         let mut r: Vec<f64> = snap.x.iter().map(|&v| v as f64).collect();
         centre(&mut r);

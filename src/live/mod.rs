@@ -69,7 +69,7 @@ impl LiveParams {
 }
 
 #[derive(Debug, Clone)]
-pub enum Command {
+pub enum SamplerCommand {
     SetParams(LiveParams),
     Pause(bool),
     /// One walk-jump step, also while paused.
@@ -134,7 +134,7 @@ pub struct Snapshot {
 }
 
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum SamplerEvent {
     Loaded(Box<SystemInfo>),
     Snapshot(Box<Snapshot>),
     /// Something went wrong; the previous state is kept.

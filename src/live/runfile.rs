@@ -165,8 +165,8 @@ impl RunFile {
 impl Drop for RunFile {
     fn drop(&mut self) {
         self.out = None;
-        let _ = std::fs::remove_file(&self.path);
-        let _ = std::fs::remove_dir(&self.dir);
+        std::fs::remove_file(&self.path).ok();
+        std::fs::remove_dir(&self.dir).ok();
     }
 }
 
@@ -199,7 +199,7 @@ fn remove_stale(root: &Path) {
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age > Duration::from_secs(3600));
         if old {
-            let _ = std::fs::remove_dir_all(entry.path());
+            std::fs::remove_dir_all(entry.path()).ok();
         }
     }
 }

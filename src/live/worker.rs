@@ -1,7 +1,10 @@
 //! The sampler thread: owns the walk-jump run, its denoiser and its statistics.
 
 use super::runfile::{self, RunFile};
-use super::{Command, Event, LiveConfig, LiveParams, LiveStats, Snapshot, SystemInfo, SystemSpec};
+use super::{
+    LiveConfig, LiveParams, LiveStats, SamplerCommand, SamplerEvent, Snapshot, SystemInfo,
+    SystemSpec,
+};
 use crate::analysis::peptide::PeptideEnsemble;
 use crate::analysis::rdf::PairDistanceHistogram;
 use crate::analysis::Hist1d;
@@ -21,8 +24,8 @@ use std::time::{Duration, Instant};
 
 /// The GUI's end of the channels. Dropping it stops the thread.
 pub struct LiveHandle {
-    commands: Sender<Command>,
-    pub events: Receiver<Event>,
+    commands: Sender<SamplerCommand>,
+    pub events: Receiver<SamplerEvent>,
     join: Option<JoinHandle<()>>,
 }
 
@@ -33,16 +36,19 @@ impl LiveHandle {
     }
 
     /// Never blocks: the channel is unbounded and the worker drains it every step.
-    pub fn send(&self, c: Command) {
-        let _ = self.commands.send(c);
+    pub fn send(&self, c: SamplerCommand) {
+        // The thread is gone only after a panic, which the GUI reports itself.
+        self.commands.send(c).ok();
     }
 }
 
 impl Drop for LiveHandle {
     fn drop(&mut self) {
-        let _ = self.commands.send(Command::Shutdown);
+        self.commands.send(SamplerCommand::Shutdown).ok();
         if let Some(j) = self.join.take() {
-            let _ = j.join();
+            if j.join().is_err() {
+                tracing::warn!("the sampler thread ended in a panic");
+            }
         }
     }
 }
@@ -82,13 +88,13 @@ struct Run {
     params: LiveParams,
     chains_changed: bool,
     param_log: Vec<(u64, LiveParams)>,
-    reference_rx: Option<Receiver<(Hist1d, Vec<f64>)>>,
+    reference_rx: Option<Receiver<ClusterReference>>,
     started: Instant,
 }
 
 struct Worker {
     cfg: LiveConfig,
-    events: Sender<Event>,
+    events: Sender<SamplerEvent>,
     run: Option<Run>,
     paused: bool,
     last_snapshot: Instant,
@@ -99,7 +105,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(cfg: LiveConfig, events: Sender<Event>) -> Self {
+    fn new(cfg: LiveConfig, events: Sender<SamplerEvent>) -> Self {
         let now = Instant::now();
         Worker {
             cfg,
@@ -113,11 +119,12 @@ impl Worker {
         }
     }
 
-    fn emit(&self, e: Event) {
-        let _ = self.events.send(e);
+    fn emit(&self, e: SamplerEvent) {
+        // A closed channel means the GUI is gone: there is no one left to tell.
+        self.events.send(e).ok();
     }
 
-    fn run(mut self, spec: SystemSpec, commands: Receiver<Command>) {
+    fn run(mut self, spec: SystemSpec, commands: Receiver<SamplerCommand>) {
         self.load(spec);
         loop {
             let idle = self.paused || self.run.is_none();
@@ -135,7 +142,7 @@ impl Worker {
                 }
             };
             if let Some(c) = cmd {
-                if matches!(c, Command::Shutdown) {
+                if matches!(c, SamplerCommand::Shutdown) {
                     return;
                 }
                 self.handle(c);
@@ -151,50 +158,50 @@ impl Worker {
         }
     }
 
-    fn handle(&mut self, c: Command) {
+    fn handle(&mut self, c: SamplerCommand) {
         match c {
-            Command::Pause(p) => {
+            SamplerCommand::Pause(p) => {
                 self.paused = p;
                 self.snapshot(true);
             }
-            Command::Step => {
+            SamplerCommand::Step => {
                 self.step();
                 self.snapshot(true);
             }
-            Command::Reset => self.reset(),
-            Command::SetParams(p) => self.set_params(p),
-            Command::Load(spec) => self.load(spec),
-            Command::LoadReference(path) => self.load_reference(&path),
-            Command::SelectChain(c) => {
+            SamplerCommand::Reset => self.reset(),
+            SamplerCommand::SetParams(p) => self.set_params(p),
+            SamplerCommand::Load(spec) => self.load(spec),
+            SamplerCommand::LoadReference(path) => self.load_reference(&path),
+            SamplerCommand::SelectChain(c) => {
                 if let Some(r) = self.run.as_mut() {
                     r.chain = c.min(r.wj.chains() - 1);
                     r.trail.clear();
                 }
             }
             // The save is an error event when it fails; sampling goes on either way.
-            Command::SaveEnsemble(path) => match self.save_ensemble(&path) {
-                Ok(msg) => self.emit(Event::Notice(msg)),
-                Err(e) => self.emit(Event::Error(format!("{e:#}"))),
+            SamplerCommand::SaveEnsemble(path) => match self.save_ensemble(&path) {
+                Ok(msg) => self.emit(SamplerEvent::Notice(msg)),
+                Err(e) => self.emit(SamplerEvent::Error(format!("{e:#}"))),
             },
-            Command::SaveMetrics(path) => match self.save_metrics(&path) {
-                Ok(msg) => self.emit(Event::Notice(msg)),
-                Err(e) => self.emit(Event::Error(format!("{e:#}"))),
+            SamplerCommand::SaveMetrics(path) => match self.save_metrics(&path) {
+                Ok(msg) => self.emit(SamplerEvent::Notice(msg)),
+                Err(e) => self.emit(SamplerEvent::Error(format!("{e:#}"))),
             },
-            Command::ExportPlots { dir, ext } => {
+            SamplerCommand::ExportPlots { dir, ext } => {
                 let result = match self.run.as_ref() {
                     Some(r) => r.stats.export(&dir, &ext).map_err(anyhow::Error::from),
                     None => Err(anyhow::anyhow!("nothing is loaded")),
                 };
                 match result {
-                    Ok(files) => self.emit(Event::Notice(format!(
+                    Ok(files) => self.emit(SamplerEvent::Notice(format!(
                         "wrote {} figures to {}",
                         files.len(),
                         dir.display()
                     ))),
-                    Err(e) => self.emit(Event::Error(format!("exporting figures: {e:#}"))),
+                    Err(e) => self.emit(SamplerEvent::Error(format!("exporting figures: {e:#}"))),
                 }
             }
-            Command::Shutdown => {}
+            SamplerCommand::Shutdown => {}
         }
     }
 
@@ -206,9 +213,9 @@ impl Worker {
                 self.run = Some(run);
                 self.rate_window.clear();
                 for note in &info.load_notes {
-                    self.emit(Event::Notice(format!("{}: {note}", spec.label())));
+                    self.emit(SamplerEvent::Notice(format!("{}: {note}", spec.label())));
                 }
-                self.emit(Event::Loaded(Box::new(info)));
+                self.emit(SamplerEvent::Loaded(Box::new(info)));
                 self.snapshot(true);
             }
             Err(e) => {
@@ -217,7 +224,7 @@ impl Worker {
                 } else {
                     ""
                 };
-                self.emit(Event::Error(format!(
+                self.emit(SamplerEvent::Error(format!(
                     "could not open {}: {e:#}{keep}",
                     spec.label()
                 )));
@@ -230,7 +237,7 @@ impl Worker {
             return;
         };
         if !run.info.is_peptide {
-            self.emit(Event::Error(
+            self.emit(SamplerEvent::Error(
                 "a reference trajectory is for peptides; LJ clusters get theirs from MD".into(),
             ));
             return;
@@ -240,9 +247,12 @@ impl Worker {
                 run.stats.set_peptide_reference(r);
                 run.info.has_reference = true;
                 let info = run.info.clone();
-                self.emit(Event::Loaded(Box::new(info)));
+                self.emit(SamplerEvent::Loaded(Box::new(info)));
             }
-            Err(e) => self.emit(Event::Error(format!("reference {}: {e:#}", path.display()))),
+            Err(e) => self.emit(SamplerEvent::Error(format!(
+                "reference {}: {e:#}",
+                path.display()
+            ))),
         }
     }
 
@@ -253,12 +263,27 @@ impl Worker {
         let Some(rx) = &run.reference_rx else {
             return;
         };
-        if let Ok((h_r, energies)) = rx.try_recv() {
-            run.stats.set_cluster_reference(h_r, energies);
-            run.reference_rx = None;
-            run.info.has_reference = true;
-            let info = run.info.clone();
-            self.emit(Event::Loaded(Box::new(info)));
+        match rx.try_recv() {
+            Ok(Ok((h_r, energies))) => {
+                run.stats.set_cluster_reference(h_r, energies);
+                run.reference_rx = None;
+                run.info.has_reference = true;
+                let info = run.info.clone();
+                self.emit(SamplerEvent::Loaded(Box::new(info)));
+            }
+            Ok(Err(why)) => {
+                run.reference_rx = None;
+                self.emit(SamplerEvent::Error(format!(
+                    "the reference MD for the h(r) and energy panels failed ({why}); sampling goes on without a reference"
+                )));
+            }
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => {
+                run.reference_rx = None;
+                self.emit(SamplerEvent::Error(
+                    "the reference MD thread ended without a result; sampling goes on without a reference".into(),
+                ));
+            }
         }
     }
 
@@ -286,12 +311,14 @@ impl Worker {
                 run.chains_changed = false;
                 run.started = Instant::now();
                 self.rate_window.clear();
-                self.emit(Event::Notice("reset to the starting structure".into()));
+                self.emit(SamplerEvent::Notice(
+                    "reset to the starting structure".into(),
+                ));
                 self.snapshot(true);
             }
             Err(e) => {
                 self.run = None;
-                self.emit(Event::Error(format!("reset failed: {e}")));
+                self.emit(SamplerEvent::Error(format!("reset failed: {e}")));
             }
         }
     }
@@ -308,7 +335,7 @@ impl Worker {
         let dim = run.wj.dim();
         let wp = walk_params(&p, dim);
         if let Err(e) = wp.validate() {
-            self.emit(Event::Error(format!("parameters not applied: {e}")));
+            self.emit(SamplerEvent::Error(format!("parameters not applied: {e}")));
             return;
         }
         if p.chains != run.wj.chains() {
@@ -326,7 +353,7 @@ impl Worker {
                     run.chain = run.chain.min(p.chains - 1);
                 }
                 Err(e) => {
-                    self.emit(Event::Error(format!(
+                    self.emit(SamplerEvent::Error(format!(
                         "could not change the number of chains: {e}"
                     )));
                     self.run = None;
@@ -334,15 +361,17 @@ impl Worker {
                 }
             }
         } else if let Err(e) = run.wj.set_params(wp) {
-            self.emit(Event::Error(format!("parameters not applied: {e}")));
+            self.emit(SamplerEvent::Error(format!("parameters not applied: {e}")));
             return;
         }
         if let Some(ts) = run.info.trained_sigma {
             if (p.sigma - ts).abs() > 1e-9 && (run.params.sigma - ts).abs() <= 1e-9 {
-                let _ = self.events.send(Event::Notice(format!(
-                    "the model was trained at σ = {ts}; at σ = {} its jumps are approximate",
-                    p.sigma
-                )));
+                self.events
+                    .send(SamplerEvent::Notice(format!(
+                        "the model was trained at σ = {ts}; at σ = {} its jumps are approximate",
+                        p.sigma
+                    )))
+                    .ok();
             }
         }
         run.params = p;
@@ -361,12 +390,12 @@ impl Worker {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 self.paused = true;
-                self.emit(Event::Error(format!("sampling paused: {e}")));
+                self.emit(SamplerEvent::Error(format!("sampling paused: {e}")));
                 return;
             }
             Err(_) => {
                 self.paused = true;
-                self.emit(Event::Error(
+                self.emit(SamplerEvent::Error(
                     "sampling paused: the denoiser failed inside its backend; reset or open another system".into(),
                 ));
                 return;
@@ -375,10 +404,10 @@ impl Worker {
         if !rep.restarted.is_empty() && self.last_restart_notice.elapsed() > Duration::from_secs(1)
         {
             self.last_restart_notice = Instant::now();
-            let _ = self.events.send(Event::Notice(format!(
+            self.events.send(SamplerEvent::Notice(format!(
                 "chain(s) {:?} diverged and were restarted from the start structure ({} restarts so far)",
                 rep.restarted, run.wj.restarts
-            )));
+            ))).ok();
         }
         if rep.jumped {
             let d = run.wj.dim();
@@ -390,7 +419,7 @@ impl Worker {
             }
             if let Some(problem) = run.run_file.take_problem() {
                 // Once; sampling and the statistics go on without the run file.
-                let _ = self.events.send(Event::Error(problem));
+                self.events.send(SamplerEvent::Error(problem)).ok();
             }
             let c = run.chain;
             run.trail.push_back(
@@ -453,7 +482,7 @@ impl Worker {
             paused: self.paused,
             stats: run.stats.view(),
         };
-        self.emit(Event::Snapshot(Box::new(snap)));
+        self.emit(SamplerEvent::Snapshot(Box::new(snap)));
     }
 
     /// Every jump of the run, read back from the run file, written atomically.
@@ -713,33 +742,37 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
 
 /// Reference h(r) and energies of an LJ cluster from Rust BAOAB MD, on a helper
 /// thread so that sampling starts at once.
-fn spawn_cluster_reference(name: String, seed: u64) -> Receiver<(Hist1d, Vec<f64>)> {
+/// h(r) and energies of reference MD for a cluster, or why it could not be made.
+type ClusterReference = std::result::Result<(Hist1d, Vec<f64>), String>;
+
+/// Reference MD for a cluster's panels, on its own thread (seconds of work); the
+/// result, or the reason it failed, arrives on the returned channel.
+fn spawn_cluster_reference(name: String, seed: u64) -> Receiver<ClusterReference> {
     let (tx, rx) = unbounded();
     std::thread::spawn(move || {
-        let Ok(any) = systems::by_name(&name) else {
-            return;
-        };
-        let sys = any.as_system();
-        let mut rng = seeded(seed ^ 0x4d44);
-        let params = LangevinParams {
-            dt: 0.005,
-            ..Default::default()
-        };
-        let Ok(mut md) = Langevin::new(sys, params, sys.initial(&mut rng)) else {
-            return;
-        };
-        let mut h = PairDistanceHistogram::new(sys.topology().n_atoms());
-        let mut energies = vec![];
-        for i in 0..102_000 {
-            if md.step(&mut rng).is_err() {
-                return;
+        let result = (|| -> ClusterReference {
+            let any = systems::by_name(&name).map_err(|e| e.to_string())?;
+            let sys = any.as_system();
+            let mut rng = seeded(seed ^ 0x4d44);
+            let params = LangevinParams {
+                dt: 0.005,
+                ..Default::default()
+            };
+            let mut md =
+                Langevin::new(sys, params, sys.initial(&mut rng)).map_err(|e| e.to_string())?;
+            let mut h = PairDistanceHistogram::new(sys.topology().n_atoms());
+            let mut energies = vec![];
+            for i in 0..102_000 {
+                md.step(&mut rng).map_err(|e| e.to_string())?;
+                if i >= 2_000 && i % 20 == 0 {
+                    h.add_frame(&md.x);
+                    energies.push(sys.energy(&md.x));
+                }
             }
-            if i >= 2_000 && i % 20 == 0 {
-                h.add_frame(&md.x);
-                energies.push(sys.energy(&md.x));
-            }
-        }
-        let _ = tx.send((h.hist, energies));
+            Ok((h.hist, energies))
+        })();
+        // The receiver is gone when the run was replaced meanwhile: nothing to tell.
+        tx.send(result).ok();
     });
     rx
 }
