@@ -16,7 +16,7 @@ pub struct MdArgs {
     /// Number of integration steps after equilibration.
     #[arg(long)]
     pub steps: u64,
-    /// Output trajectory (.dcd or multi-model .pdb).
+    /// Output trajectory (.dcd, .xtc or multi-model .pdb).
     /// Frames stream into a .part file beside it that is renamed into place at the end:
     /// an interrupted run leaves the previous file whole (and its frames in the .part).
     #[arg(long)]

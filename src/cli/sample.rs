@@ -85,7 +85,7 @@ pub struct SampleArgs {
     pub inner_steps: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Jumps x̂ (.dcd or multi-model .pdb); a .json summary is written beside it.
+    /// Jumps x̂ (.dcd, .xtc or multi-model .pdb); a .json summary is written beside it.
     /// Frames stream into a .part file beside it that is renamed into place at the end:
     /// an interrupted run leaves the previous file whole (and its frames in the .part).
     #[arg(long)]

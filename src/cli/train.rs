@@ -26,7 +26,7 @@ pub struct TrainArgs {
     /// ... or the PDB topology of the molecule in --traj.
     #[arg(long)]
     pub top: Option<PathBuf>,
-    /// Training frames (.dcd or multi-model .pdb); the last part is held out.
+    /// Training frames (.dcd, .xtc or multi-model .pdb); the last part is held out.
     #[arg(long)]
     pub traj: PathBuf,
     /// Forces divided by k_BT for the same frames (needed by psm and mix).

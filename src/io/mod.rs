@@ -1,9 +1,11 @@
-//! Trajectory files: multi-model PDB and CHARMM/NAMD DCD, both readable by MDTraj and VMD.
+//! Trajectory files: multi-model PDB, CHARMM/NAMD DCD and GROMACS XTC, all readable by
+//! MDTraj and VMD.
 
 pub mod atomic;
 pub mod dcd;
 pub mod pdb_traj;
 pub mod run_info;
+pub mod xtc;
 
 use crate::error::{Error, Result};
 use crate::molecule::Topology;
@@ -15,6 +17,7 @@ pub use atomic::{write_atomically, AtomicFile};
 pub enum TrajectoryFormat {
     Pdb,
     Dcd,
+    Xtc,
 }
 
 impl TrajectoryFormat {
@@ -27,10 +30,11 @@ impl TrajectoryFormat {
         match ext.as_str() {
             "pdb" => Ok(TrajectoryFormat::Pdb),
             "dcd" => Ok(TrajectoryFormat::Dcd),
+            "xtc" => Ok(TrajectoryFormat::Xtc),
             _ => Err(Error::Extension {
                 path: path.into(),
                 ext,
-                expected: ".pdb (multi-model) or .dcd",
+                expected: ".pdb (multi-model), .dcd or .xtc",
             }),
         }
     }
@@ -49,6 +53,7 @@ pub struct Trajectory {
 pub enum TrajectoryWriter {
     Pdb(pdb_traj::PdbTrajWriter),
     Dcd(dcd::DcdWriter),
+    Xtc(xtc::XtcWriter),
 }
 
 impl TrajectoryWriter {
@@ -60,6 +65,9 @@ impl TrajectoryWriter {
             TrajectoryFormat::Dcd => {
                 TrajectoryWriter::Dcd(dcd::DcdWriter::create(path, topology.n_atoms())?)
             }
+            TrajectoryFormat::Xtc => {
+                TrajectoryWriter::Xtc(xtc::XtcWriter::create(path, topology.n_atoms())?)
+            }
         })
     }
 
@@ -67,6 +75,7 @@ impl TrajectoryWriter {
         match self {
             TrajectoryWriter::Pdb(w) => w.write_frame(positions),
             TrajectoryWriter::Dcd(w) => w.write_frame(positions),
+            TrajectoryWriter::Xtc(w) => w.write_frame(positions),
         }
     }
 
@@ -74,6 +83,7 @@ impl TrajectoryWriter {
         match self {
             TrajectoryWriter::Pdb(w) => w.finish(),
             TrajectoryWriter::Dcd(w) => w.finish(),
+            TrajectoryWriter::Xtc(w) => w.finish(),
         }
     }
 }
@@ -83,6 +93,7 @@ pub fn read_trajectory(path: &Path, n_atoms: usize) -> Result<Trajectory> {
     let traj = match TrajectoryFormat::from_path(path)? {
         TrajectoryFormat::Pdb => pdb_traj::read(path)?,
         TrajectoryFormat::Dcd => dcd::read(path)?,
+        TrajectoryFormat::Xtc => xtc::read(path)?,
     };
     if traj.n_atoms != n_atoms {
         return Err(Error::AtomCount {
