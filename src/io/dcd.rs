@@ -195,9 +195,11 @@ pub fn read(path: &Path) -> Result<Trajectory> {
         if has_cell {
             c.record()?;
         }
-        let mut frame = vec![0.0; 3 * n_atoms];
-        for axis in 0..3 {
-            let body = c.record()?;
+        // The three records are checked against the header before anything is
+        // allocated, so a damaged atom count cannot ask for more memory than the file has.
+        let mut axes = [&[][..]; 3];
+        for body in &mut axes {
+            *body = c.record()?;
             if body.len() != 4 * n_atoms {
                 return Err(c.bad(format!(
                     "frame {} has {} atoms, header says {n_atoms}",
@@ -205,6 +207,9 @@ pub fn read(path: &Path) -> Result<Trajectory> {
                     body.len() / 4
                 )));
             }
+        }
+        let mut frame = vec![0.0; 3 * n_atoms];
+        for (axis, body) in axes.iter().enumerate() {
             for (i, ch) in body.chunks_exact(4).enumerate() {
                 frame[3 * i + axis] = f32::from_le_bytes(ch.try_into().unwrap()) as f64;
             }

@@ -36,11 +36,17 @@ impl RunInfo {
             return Ok(None);
         }
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::Parse {
+        let info: RunInfo = serde_json::from_str(&text).map_err(|e| Error::Parse {
+            path: p.clone(),
+            detail: e.to_string(),
+        })?;
+        // Frames are split into chains by `frame % chains`: zero would divide by zero.
+        if info.chains == 0 {
+            return Err(Error::Parse {
                 path: p,
-                detail: e.to_string(),
-            })
+                detail: "a run has at least one chain (\"chains\": 0)".into(),
+            });
+        }
+        Ok(Some(info))
     }
 }

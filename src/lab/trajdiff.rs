@@ -66,6 +66,33 @@ impl DynamicsMeta {
     }
 }
 
+impl container::NetworkSize for DynamicsMeta {
+    fn zero_dimension(&self) -> Option<&'static str> {
+        if self.frames == 0 {
+            Some("frames")
+        } else if self.hidden == 0 {
+            Some("hidden")
+        } else {
+            None
+        }
+    }
+
+    fn min_parameters(&self) -> u128 {
+        // TrajNet::new: input and output (w·h each), the embedding, and per block a
+        // layer norm (2h) and two h×h layers.
+        let (w, h) = ((self.frames as u128).saturating_mul(2), self.hidden as u128);
+        let per_block = h
+            .saturating_mul(h)
+            .saturating_mul(2)
+            .saturating_add(2 * h)
+            .max(1);
+        w.saturating_mul(h)
+            .saturating_mul(2)
+            .saturating_add((2 * FOURIER as u128 + 1).saturating_mul(h))
+            .saturating_add((self.blocks as u128).saturating_mul(per_block))
+    }
+}
+
 #[derive(Module, Debug)]
 pub struct TrajNet<B: Backend> {
     input: Linear<B>,

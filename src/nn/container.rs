@@ -3,6 +3,7 @@
 //! the weights), then burn's binary record of the weights.
 
 use crate::error::{Error, Result};
+use crate::nn::model::ModelMeta;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -12,6 +13,56 @@ fn checksum(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
         (h ^ b as u64).wrapping_mul(0x100000001b3)
     })
+}
+
+/// What a model file's metadata says about the size of its network. Loading builds
+/// the network the header describes before the weights are decoded into it, so
+/// [`unpack`] first checks that its weight bytes could hold that many parameters
+/// (f32, 4 bytes each) and that no layer has a zero input: a damaged or hostile header
+/// can neither make the loader allocate a network far larger than the file, nor make
+/// burn's initialiser draw from an infinite range (a zero fan-in), which panics while
+/// it holds the CPU backend's global random-number lock and so poisons it: every later
+/// CPU model in the process would then fail to build.
+pub trait NetworkSize {
+    /// A lower bound on the parameter count of the network (weights without biases
+    /// is enough; count every layer or block as at least one, so a zero width cannot
+    /// hide a billion of them), saturating rather than overflowing.
+    fn min_parameters(&self) -> u128;
+    /// The name of a dimension that is zero but must not be.
+    fn zero_dimension(&self) -> Option<&'static str>;
+}
+
+impl NetworkSize for ModelMeta {
+    fn zero_dimension(&self) -> Option<&'static str> {
+        if self.net.hidden == 0 {
+            Some("hidden")
+        } else if self.net.radial_bases == 0 {
+            Some("radial_bases")
+        } else {
+            None
+        }
+    }
+
+    fn min_parameters(&self) -> u128 {
+        // EquivariantNet::new: four embeddings, the radial and edge layers, per
+        // interaction layer filter (4h²), φ_s, φ_v, update_out, gate (h² each),
+        // update_in ((3 + d)h²) and vector_mix ((1 + 2d)h²), and the output (h).
+        let h = self.net.hidden as u128;
+        let d = u128::from(self.net.vector_dots);
+        let v = &self.vocabulary;
+        let vocab = [v.elements.len(), v.atom_names.len(), v.residue_names.len()]
+            .iter()
+            .map(|&n| n.max(1) as u128)
+            .sum::<u128>()
+            + crate::nn::network::EDGE_TYPES as u128;
+        // At least one per layer even when h is 0: the layers are built one by one.
+        let per_layer = (12 + 3 * d).saturating_mul(h).saturating_mul(h).max(1);
+        h.saturating_mul(vocab)
+            .saturating_add((self.net.radial_bases as u128).saturating_mul(h))
+            .saturating_add(h.saturating_mul(h))
+            .saturating_add((self.net.layers as u128).saturating_mul(per_layer))
+            .saturating_add(h)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -36,7 +87,7 @@ pub fn pack<M: Serialize>(magic: &[u8], meta: &M, weights: &[u8]) -> Vec<u8> {
 }
 
 /// The metadata and the (checked) weight bytes; `what` names the expected kind of file.
-pub fn unpack<'a, M: DeserializeOwned>(
+pub fn unpack<'a, M: DeserializeOwned + NetworkSize>(
     magic: &[u8],
     what: &str,
     bytes: &'a [u8],
@@ -64,6 +115,17 @@ pub fn unpack<'a, M: DeserializeOwned>(
         return Err(bad(
             "the weights are truncated or damaged (length or checksum mismatch)".into(),
         ));
+    }
+    if let Some(dim) = header.meta.zero_dimension() {
+        return Err(bad(format!("the header gives the network {dim} = 0")));
+    }
+    let params = header.meta.min_parameters();
+    if params.saturating_mul(4) > weights.len() as u128 {
+        return Err(bad(format!(
+            "the header describes a network of at least {params} parameters, more than \
+             its {} bytes of weights can hold",
+            weights.len()
+        )));
     }
     Ok((header.meta, weights))
 }
