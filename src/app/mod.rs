@@ -24,7 +24,7 @@ pub struct GuiArgs {
     /// Learned model for it (.wjm).
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Reference MD trajectory (.dcd or multi-model .pdb) to compare against.
+    /// Reference MD trajectory (.dcd, .xtc or multi-model .pdb) to compare against.
     #[arg(long)]
     pub reference: Option<PathBuf>,
     /// Open a built-in system instead: ala2, lj13 or lj55.

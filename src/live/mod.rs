@@ -81,7 +81,7 @@ pub enum SamplerCommand {
     LoadReference(PathBuf),
     /// Which chain the frames show.
     SelectChain(usize),
-    /// Write every jump of the run (.pdb or .dcd, with a .json sidecar of the run),
+    /// Write every jump of the run (.pdb, .dcd or .xtc, with a .json sidecar of the run),
     /// read back from the run file.
     SaveEnsemble(PathBuf),
     /// Write the metrics and the parameter history as JSON.

@@ -130,7 +130,12 @@ pub(crate) fn normalize_legacy_pdb(text: &str) -> String {
                 continue;
             }
         }
-        if (line.starts_with("ATOM") || line.starts_with("HETATM")) && line.len() >= 54 {
+        // Columns are byte positions; a line with other than ASCII in it is not a
+        // PDB record to repair (and slicing it by columns could split a character).
+        if (line.starts_with("ATOM") || line.starts_with("HETATM"))
+            && line.len() >= 54
+            && line.is_ascii()
+        {
             let mut l: String = line.to_string();
             while l.len() < 80 {
                 l.push(' ');
