@@ -60,7 +60,7 @@ fn a_learned_planar_denoiser_approaches_the_exact_one() {
     let sigma = 0.3;
     let mut cfg = PlanarTrainConfig::new(sigma);
     cfg.steps = 800;
-    let model = train(&DoubleWell, &cfg, |_, _, _| true).unwrap();
+    let model = train(&DoubleWell, &cfg, |_| std::ops::ControlFlow::Continue(())).unwrap();
     let grid = DensityGrid::new(&DoubleWell, spacing_for(sigma));
     let mut rng = seeded(9);
     let ys: Vec<f64> = (0..2000)
@@ -169,4 +169,34 @@ fn a_trajectory_model_file_round_trips_and_damage_is_reported() {
         .unwrap()
         .to_string();
     assert!(e.contains("none.wjd"), "{e}");
+}
+
+#[test]
+fn a_trajectory_model_trains_stops_when_asked_and_saves() {
+    let cfg = walkjump::lab::DynamicsTrainConfig {
+        hidden: 16,
+        blocks: 1,
+        steps: 1000,
+        batch: 8,
+        ..Default::default()
+    };
+    let mut reported = vec![];
+    let model = walkjump::lab::trajdiff::train(&cfg, |p| {
+        reported.push(p.step);
+        if p.step > 50 {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    })
+    .unwrap();
+    // Reports every 50 steps: after steps 1 and 51, where it was stopped.
+    assert_eq!(reported, [1, 51]);
+    assert_eq!(model.meta.steps_trained, 51);
+    assert!(model.meta.final_loss.is_finite());
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.wjd");
+    model.save(&p).unwrap();
+    let back = DynamicsModel::<Cpu>::load(&p, &Default::default()).unwrap();
+    assert_eq!(back.meta, model.meta);
 }

@@ -4,6 +4,7 @@ mod common;
 
 use burn::tensor::backend::Backend;
 use nalgebra::{Matrix3, Rotation3, Vector3};
+use std::ops::ControlFlow::{Break, Continue};
 use walkjump::molecule::{load_structure, LoadOptions, Topology};
 use walkjump::nn::features::Vocabulary;
 use walkjump::nn::train::{train, TrainConfig, TrainData};
@@ -298,7 +299,7 @@ fn training_beats_the_trivial_denoiser_on_held_out_frames() {
         &out,
         false,
         &Default::default(),
-        |_| {},
+        |_| Continue(()),
     )
     .unwrap();
     assert!(
@@ -329,13 +330,15 @@ fn resuming_from_a_checkpoint_continues_where_it_stopped() {
             if p.step == 12 {
                 panic!("interrupted");
             }
+            Continue(())
         })
     }));
     assert!(r.is_err());
     assert!(ck.exists(), "no checkpoint written");
     let mut resumed = vec![];
     let s = train::<CpuTrain>(&data, &c, &out, true, &Default::default(), |p| {
-        resumed.push(p.step)
+        resumed.push(p.step);
+        Continue(())
     })
     .unwrap();
     assert_eq!(s.resumed_from_step, 10);
@@ -350,18 +353,22 @@ fn bad_training_data_is_refused_with_a_reason() {
     let out = dir.path().join("x.wjm");
     let mut d = lj_data(20);
     d.frames[5][7] = f64::NAN;
-    let e = train::<CpuTrain>(&d, &cfg(5, 0.0), &out, false, &Default::default(), |_| {})
-        .err()
-        .unwrap()
-        .to_string();
+    let e = train::<CpuTrain>(&d, &cfg(5, 0.0), &out, false, &Default::default(), |_| {
+        Continue(())
+    })
+    .err()
+    .unwrap()
+    .to_string();
     assert!(e.contains("frame 5") && e.contains("non-finite"), "{e}");
 
     let mut d = lj_data(20);
     d.frames[3].truncate(30);
-    let e = train::<CpuTrain>(&d, &cfg(5, 0.0), &out, false, &Default::default(), |_| {})
-        .err()
-        .unwrap()
-        .to_string();
+    let e = train::<CpuTrain>(&d, &cfg(5, 0.0), &out, false, &Default::default(), |_| {
+        Continue(())
+    })
+    .err()
+    .unwrap()
+    .to_string();
     assert!(
         e.contains("frame 3 has 10 atoms") && e.contains("13"),
         "{e}"
@@ -369,10 +376,12 @@ fn bad_training_data_is_refused_with_a_reason() {
 
     let mut d = lj_data(20);
     d.forces = None;
-    let e = train::<CpuTrain>(&d, &cfg(5, 1.0), &out, false, &Default::default(), |_| {})
-        .err()
-        .unwrap()
-        .to_string();
+    let e = train::<CpuTrain>(&d, &cfg(5, 1.0), &out, false, &Default::default(), |_| {
+        Continue(())
+    })
+    .err()
+    .unwrap()
+    .to_string();
     assert!(e.contains("needs forces"), "{e}");
     assert!(!out.exists());
 }
@@ -465,10 +474,44 @@ fn a_time_budget_stops_training_early_with_a_usable_model() {
     let data = lj_data(100);
     let mut c = cfg(1000, 0.0);
     c.max_seconds = Some(0.0);
-    let s = train::<CpuTrain>(&data, &c, &out, false, &Default::default(), |_| {}).unwrap();
+    let s = train::<CpuTrain>(
+        &data,
+        &c,
+        &out,
+        false,
+        &Default::default(),
+        |_| Continue(()),
+    )
+    .unwrap();
     assert_eq!(s.steps_done, 1);
     assert_eq!(s.curve.len(), 1, "the stopping step is validated");
     assert!(LearnedModel::<Cpu>::load(&out, &Default::default()).is_ok());
+}
+
+#[test]
+fn a_stop_from_the_progress_callback_ends_training_with_a_usable_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lj.wjm");
+    let data = lj_data(100);
+    let mut c = cfg(1000, 0.0);
+    c.checkpoint_every = 2;
+    let s = train::<CpuTrain>(&data, &c, &out, false, &Default::default(), |p| {
+        if p.step == 3 {
+            Break(())
+        } else {
+            Continue(())
+        }
+    })
+    .unwrap();
+    assert_eq!(s.steps_done, 3);
+    assert_eq!(s.curve.len(), 1, "the stopping step is validated");
+    assert_eq!(s.curve[0].step, 3);
+    assert!(s.final_validation_rmsd.is_finite());
+    assert!(LearnedModel::<Cpu>::load(&out, &Default::default()).is_ok());
+    assert!(
+        !dir.path().join("lj.wjm.ckpt.json").exists(),
+        "checkpoint left behind"
+    );
 }
 
 #[test]

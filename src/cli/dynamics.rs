@@ -82,10 +82,10 @@ pub fn run(args: DynamicsArgs) -> anyhow::Result<()> {
             };
             let pb = progress(steps as u64, "training");
             let t0 = std::time::Instant::now();
-            let model = trajdiff::train(&cfg, |s, _, loss| {
-                pb.set_position(s as u64);
-                pb.set_message(format!("loss {loss:.4}"));
-                true
+            let model = trajdiff::train(&cfg, |p| {
+                pb.set_position(p.step as u64);
+                pb.set_message(format!("loss {:.4}", p.loss));
+                std::ops::ControlFlow::Continue(())
             })?;
             pb.finish_and_clear();
             model

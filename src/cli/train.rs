@@ -164,7 +164,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     );
     let pb = progress(cfg.steps as u64, "train");
     let mut last_val = String::new();
-    let report = |p: &walkjump::nn::train::Progress| {
+    let report = |p: &walkjump::nn::TrainProgress<walkjump::nn::train::CurvePoint>| {
         if let Some(v) = &p.validation {
             last_val = format!(
                 " val {:.4} rmsd {:.4}",
@@ -176,6 +176,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             "loss {:.4}{last_val} {:.0}/s",
             p.loss, p.samples_per_second
         ));
+        std::ops::ControlFlow::Continue(())
     };
     let summary = match backend {
         BackendKind::Auto | BackendKind::Ndarray => {

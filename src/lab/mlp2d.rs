@@ -4,17 +4,20 @@
 
 use crate::denoiser::grid::{spacing_for, DensityGrid};
 use crate::denoiser::Denoiser;
-use crate::error::{Error, Result};
-use crate::nn::train::cosine_lr;
+use crate::error::Result;
+use crate::nn::schedule::CosineSchedule;
+use crate::nn::trainer::{run_training, TrainLoop, TrainProgress, Trainer};
 use crate::nn::{Cpu, CpuTrain};
 use crate::rng::{normal, seeded, WjRng};
 use crate::systems::Planar;
 use burn::module::{AutodiffModule, Module};
 use burn::nn::{Linear, LinearConfig};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
+use std::ops::ControlFlow;
 
 #[derive(Module, Debug)]
 pub struct Mlp<B: Backend> {
@@ -74,14 +77,66 @@ impl PlanarTrainConfig {
             seed: 11,
         }
     }
+
+    /// The network with fresh weights (three hidden layers of `hidden`).
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Mlp<B> {
+        Mlp::new(self.hidden, 3, device)
+    }
 }
 
-/// Train on fresh draws from the system's density. `progress(step, steps, loss)`
-/// returning false stops early (the model so far is returned).
+/// Denoising score matching on fresh draws from a planar density: the 2-D MLP's
+/// [`Trainer`] (no held-out data, no checkpoints).
+struct PlanarTrainer<'a> {
+    cfg: &'a PlanarTrainConfig,
+    grid: DensityGrid,
+    rng: WjRng,
+    /// Inputs are (y − centre)/scale.
+    centre: [f64; 2],
+    scale: f64,
+    /// Always there between steps (an optimiser step takes the network by value).
+    net: Option<Mlp<CpuTrain>>,
+    optim: OptimizerAdaptor<Adam, Mlp<CpuTrain>, CpuTrain>,
+}
+
+impl Trainer for PlanarTrainer<'_> {
+    type Validation = ();
+    const WHAT: &'static str = "training";
+
+    fn step(&mut self, _step: usize, learning_rate: f64) -> Result<f64> {
+        let (cfg, device) = (self.cfg, Default::default());
+        let (mut yin, mut eps) = (
+            Vec::with_capacity(2 * cfg.batch),
+            Vec::with_capacity(2 * cfg.batch),
+        );
+        for _ in 0..cfg.batch {
+            let x = self.grid.sample_point(&mut self.rng);
+            for k in 0..2 {
+                let e = normal(&mut self.rng);
+                yin.push(((x[k] + cfg.sigma * e - self.centre[k]) / self.scale) as f32);
+                eps.push(e as f32);
+            }
+        }
+        let y = Tensor::from_data(TensorData::new(yin, [cfg.batch, 2]), &device);
+        let e = Tensor::<CpuTrain, 2>::from_data(TensorData::new(eps, [cfg.batch, 2]), &device);
+        let net = self
+            .net
+            .take()
+            .expect("the network is back after each step");
+        let loss = (net.forward(y) - e).powi_scalar(2).mean();
+        let lv: f64 = loss.clone().into_scalar().elem();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        self.net = Some(self.optim.step(learning_rate, net, grads));
+        Ok(lv)
+    }
+}
+
+/// Train on fresh draws from the system's density. `progress` hears every 25 steps
+/// (the loss a running mean); [`ControlFlow::Break`] stops early (the model so far
+/// is returned).
 pub fn train(
     system: &dyn Planar,
     cfg: &PlanarTrainConfig,
-    mut progress: impl FnMut(usize, usize, f64) -> bool,
+    progress: impl FnMut(&TrainProgress) -> ControlFlow<()>,
 ) -> Result<PlanarMlp> {
     let device = Default::default();
     let grid = DensityGrid::new(system, spacing_for(cfg.sigma).max(0.02));
@@ -97,50 +152,41 @@ pub fn train(
         .sum::<f64>()
         / draws.len() as f64;
     let scale = (var + cfg.sigma * cfg.sigma).sqrt();
-    let mut net = Mlp::<CpuTrain>::new(cfg.hidden, 3, &device);
-    let mut optim = AdamConfig::new().init::<CpuTrain, Mlp<CpuTrain>>();
-    let mut running = f64::NAN;
-    let mut steps = 0;
-    for step in 0..cfg.steps {
-        let (mut yin, mut eps) = (
-            Vec::with_capacity(2 * cfg.batch),
-            Vec::with_capacity(2 * cfg.batch),
-        );
-        for _ in 0..cfg.batch {
-            let x = grid.sample_point(&mut rng);
-            for k in 0..2 {
-                let e = normal(&mut rng);
-                yin.push(((x[k] + cfg.sigma * e - centre[k]) / scale) as f32);
-                eps.push(e as f32);
-            }
-        }
-        let y = Tensor::from_data(TensorData::new(yin, [cfg.batch, 2]), &device);
-        let e = Tensor::<CpuTrain, 2>::from_data(TensorData::new(eps, [cfg.batch, 2]), &device);
-        let loss = (net.forward(y) - e).powi_scalar(2).mean();
-        let lv: f64 = loss.clone().into_scalar().elem();
-        if !lv.is_finite() {
-            return Err(Error::Denoiser(format!("training diverged at step {step}")));
-        }
-        running = if running.is_nan() {
-            lv
-        } else {
-            0.95 * running + 0.05 * lv
-        };
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        let lr = cosine_lr(cfg.learning_rate, step as f64 / cfg.steps as f64, 0.05);
-        net = optim.step(lr, net, grads);
-        steps = step + 1;
-        if step % 25 == 0 && !progress(steps, cfg.steps, running) {
-            break;
-        }
-    }
+    let mut trainer = PlanarTrainer {
+        cfg,
+        grid,
+        rng,
+        centre,
+        scale,
+        net: Some(cfg.init::<CpuTrain>(&device)),
+        optim: AdamConfig::new().init::<CpuTrain, Mlp<CpuTrain>>(),
+    };
+    let schedule = TrainLoop {
+        schedule: CosineSchedule {
+            learning_rate: cfg.learning_rate,
+            floor: 0.05,
+            steps: cfg.steps,
+            max_seconds: None,
+        },
+        start: 0,
+        batch: cfg.batch,
+        loss_smoothing: 0.95,
+        report_every: 25,
+        validate_every: None,
+        checkpoint_every: 0,
+    };
+    let outcome = run_training(&mut trainer, &schedule, progress)?;
+    let net = trainer
+        .net
+        .take()
+        .expect("the network is back after each step");
     Ok(PlanarMlp {
         net: net.valid(),
         sigma: cfg.sigma,
         centre,
         scale,
-        final_loss: running,
-        steps,
+        final_loss: outcome.loss,
+        steps: outcome.steps_done,
     })
 }
 

@@ -12,17 +12,20 @@ use super::anneal::{ancestral_step, geometric_levels};
 use super::brownian;
 use crate::error::{Error, Result};
 use crate::nn::container;
-use crate::nn::train::{cosine_lr, training_fraction};
+use crate::nn::schedule::CosineSchedule;
+use crate::nn::trainer::{run_training, TrainLoop, TrainProgress, Trainer};
 use crate::nn::{Cpu, CpuTrain};
 use crate::rng::{normal, seeded, WjRng};
 use burn::module::{AutodiffModule, Module};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use rand::Rng;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 const MAGIC: &[u8] = b"WALKJUMP-DYNAMICS v1\n";
@@ -367,74 +370,116 @@ impl Default for DynamicsTrainConfig {
     }
 }
 
-/// Train on fresh Brownian-dynamics runs at every temperature of the model. `progress`
-/// is called with (step, steps, running loss) now and then; returning false stops.
-pub fn train(
-    cfg: &DynamicsTrainConfig,
-    mut progress: impl FnMut(usize, usize, f64) -> bool,
-) -> Result<DynamicsModel<Cpu>> {
-    let device = Default::default();
-    let mut meta = DynamicsMeta::new(cfg.frames, cfg.hidden, cfg.blocks);
-    let mut rng = seeded(cfg.seed);
-    // Long equilibrium runs per temperature; batches are random windows of them.
-    let data: Vec<(f64, Vec<Vec<[f64; 2]>>)> = meta
-        .temperatures
-        .iter()
-        .map(|&kt| (kt, brownian::runs(kt, 16, 25_000, &mut rng)))
-        .collect();
-    let mut model = DynamicsModel::<CpuTrain>::new(meta.clone(), &device);
-    let mut optim = AdamConfig::new().init::<CpuTrain, TrajNet<CpuTrain>>();
-    let w = meta.width();
-    let sd = meta.sigma_data;
-    let t0 = std::time::Instant::now();
-    let mut running = f64::NAN;
-    let mut done = 0;
-    for step in 0..cfg.steps {
+impl DynamicsTrainConfig {
+    /// The model with fresh weights, for the temperatures and scales of
+    /// [`DynamicsMeta::new`].
+    pub fn init<B: Backend>(&self, device: &B::Device) -> DynamicsModel<B> {
+        DynamicsModel::new(
+            DynamicsMeta::new(self.frames, self.hidden, self.blocks),
+            device,
+        )
+    }
+}
+
+/// Denoising on random windows of Brownian-dynamics runs at EDM noise levels: the
+/// trajectory model's [`Trainer`] (no held-out data, no checkpoints).
+struct DynamicsTrainer<'a> {
+    cfg: &'a DynamicsTrainConfig,
+    /// Long equilibrium runs per temperature; batches are random windows of them.
+    data: Vec<(f64, Vec<Vec<[f64; 2]>>)>,
+    rng: WjRng,
+    /// Always there between steps (an optimiser step takes the network by value).
+    model: Option<DynamicsModel<CpuTrain>>,
+    optim: OptimizerAdaptor<Adam, TrajNet<CpuTrain>, CpuTrain>,
+}
+
+impl Trainer for DynamicsTrainer<'_> {
+    type Validation = ();
+    const WHAT: &'static str = "trajectory model training";
+
+    fn step(&mut self, _step: usize, learning_rate: f64) -> Result<f64> {
+        let (cfg, rng) = (self.cfg, &mut self.rng);
+        let mut model = self
+            .model
+            .take()
+            .expect("the model is back after each step");
+        let (w, sd) = (model.meta.width(), model.meta.sigma_data);
         let (mut xin, mut target, mut cn, mut cd) = (vec![], vec![], vec![], vec![]);
         for _ in 0..cfg.batch {
-            let (kt, runs) = &data[rng.random_range(0..data.len())];
+            let (kt, runs) = &self.data[rng.random_range(0..self.data.len())];
             let run = &runs[rng.random_range(0..runs.len())];
             let i = rng.random_range(0..run.len() - cfg.frames);
             let clean = model.path_to_net(&run[i..i + cfg.frames]);
             // ln σ ~ N(−1.2, 1.2²), the EDM training distribution.
-            let sigma = (-1.2 + 1.2 * normal(&mut rng)).exp();
+            let sigma = (-1.2 + 1.2 * normal(rng)).exp();
             let (c_skip, c_out, c_in, c_noise) = scalings(sigma, sd);
             for &c in &clean {
-                let y = c + sigma * normal(&mut rng);
+                let y = c + sigma * normal(rng);
                 xin.push((y * c_in) as f32);
                 target.push(((c - c_skip * y) / c_out) as f32);
             }
             cn.push(c_noise as f32);
             cd.push(DynamicsMeta::condition(*kt) as f32);
         }
-        let b = cfg.batch;
+        let (b, device) = (cfg.batch, model.device.clone());
         let x = Tensor::from_data(TensorData::new(xin, [b, w]), &device);
         let t = Tensor::<CpuTrain, 2>::from_data(TensorData::new(target, [b, w]), &device);
         let cn = Tensor::from_data(TensorData::new(cn, [b, 1]), &device);
         let cd = Tensor::from_data(TensorData::new(cd, [b, 1]), &device);
         let loss = (model.net.forward(x, cn, cd) - t).powi_scalar(2).mean();
         let lv: f64 = loss.clone().into_scalar().elem();
-        if !lv.is_finite() {
-            return Err(Error::Denoiser(format!(
-                "trajectory model training diverged at step {step}"
-            )));
-        }
-        running = if running.is_nan() {
-            lv
-        } else {
-            0.98 * running + 0.02 * lv
-        };
         let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-        let frac = training_fraction(step, cfg.steps, t0, cfg.max_seconds);
-        let lr = cosine_lr(cfg.learning_rate, frac, 0.02);
-        model.net = optim.step(lr, model.net, grads);
-        done = step + 1;
-        if (step % 50 == 0 && !progress(done, cfg.steps, running)) || frac >= 1.0 {
-            break;
-        }
+        model.net = self.optim.step(learning_rate, model.net, grads);
+        self.model = Some(model);
+        Ok(lv)
     }
-    meta.steps_trained = done;
-    meta.final_loss = running;
+}
+
+/// Train on fresh Brownian-dynamics runs at every temperature of the model.
+/// `progress` hears every 50 steps (the loss a running mean); [`ControlFlow::Break`]
+/// stops early (the model so far is returned).
+pub fn train(
+    cfg: &DynamicsTrainConfig,
+    progress: impl FnMut(&TrainProgress) -> ControlFlow<()>,
+) -> Result<DynamicsModel<Cpu>> {
+    let device = Default::default();
+    let model = cfg.init::<CpuTrain>(&device);
+    let mut rng = seeded(cfg.seed);
+    let data = model
+        .meta
+        .temperatures
+        .iter()
+        .map(|&kt| (kt, brownian::runs(kt, 16, 25_000, &mut rng)))
+        .collect();
+    let mut trainer = DynamicsTrainer {
+        cfg,
+        data,
+        rng,
+        model: Some(model),
+        optim: AdamConfig::new().init::<CpuTrain, TrajNet<CpuTrain>>(),
+    };
+    let schedule = TrainLoop {
+        schedule: CosineSchedule {
+            learning_rate: cfg.learning_rate,
+            floor: 0.02,
+            steps: cfg.steps,
+            max_seconds: cfg.max_seconds,
+        },
+        start: 0,
+        batch: cfg.batch,
+        loss_smoothing: 0.98,
+        report_every: 50,
+        validate_every: None,
+        checkpoint_every: 0,
+    };
+    let outcome = run_training(&mut trainer, &schedule, progress)?;
+    let model = trainer
+        .model
+        .take()
+        .expect("the model is back after each step");
+    let mut meta = model.meta;
+    meta.steps_trained = outcome.steps_done;
+    meta.final_loss = outcome.loss;
     Ok(DynamicsModel {
         meta,
         net: model.net.valid(),

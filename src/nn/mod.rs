@@ -7,7 +7,9 @@ pub mod denoiser;
 pub mod features;
 pub mod model;
 pub mod network;
+pub mod schedule;
 pub mod train;
+pub mod trainer;
 
 pub use backend::{
     gpu_adapter, load_denoiser, wgpu_available, BackendKind, Cpu, CpuTrain, Gpu, GpuTrain,
@@ -15,3 +17,4 @@ pub use backend::{
 pub use denoiser::LearnedDenoiser;
 pub use model::{read_model_meta, LearnedModel, ModelMeta, Scalings};
 pub use network::NetConfig;
+pub use trainer::{run_training, TrainLoop, TrainOutcome, TrainProgress, Trainer};

@@ -55,6 +55,11 @@ pub struct ModelMeta {
 }
 
 impl ModelMeta {
+    /// A network with fresh weights for this metadata (the model config's `init`).
+    pub fn init<B: Backend>(&self, device: &B::Device) -> LearnedModel<B> {
+        LearnedModel::new(self.clone(), device)
+    }
+
     pub fn scalings(&self) -> Scalings {
         Scalings::new(self.c_data, self.sigma)
     }

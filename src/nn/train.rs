@@ -7,18 +7,22 @@
 //! has lower variance and does not inherit the bias of where the frames came from.
 
 use super::features::{mean_squared_edge, Vocabulary};
-use super::model::{LearnedModel, ModelMeta};
-use super::network::NetConfig;
+use super::model::{LearnedModel, ModelMeta, Scalings};
+use super::network::{EquivariantNet, Graph, NetConfig};
+use super::schedule::CosineSchedule;
+use super::trainer::{run_training, TrainLoop, TrainProgress, Trainer};
 use crate::error::{Error, Result};
 use crate::geometry::{centre, kabsch, rotate};
 use crate::molecule::Topology;
 use crate::rng::{fill_normal, seeded, WjRng};
 use burn::module::AutodiffModule;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use rand::Rng;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// Frames (and optionally forces divided by k_BT) of one molecule.
@@ -136,15 +140,6 @@ pub struct TrainSummary {
     pub steps_done: usize,
 }
 
-/// Progress reported to the caller (a progress bar on the command line).
-pub struct Progress {
-    pub step: usize,
-    pub steps: usize,
-    pub loss: f64,
-    pub validation: Option<CurvePoint>,
-    pub samples_per_second: f64,
-}
-
 #[derive(serde::Serialize, serde::Deserialize)]
 struct CheckpointState {
     step: usize,
@@ -208,30 +203,149 @@ fn stack<B: burn::tensor::backend::Backend>(
     Tensor::from_data(TensorData::new(flat, [rows.len(), n, 3]), device)
 }
 
+/// The molecule denoiser's [`Trainer`]: DSM/PSM steps on random training frames,
+/// validation on fixed noisy held-out frames, checkpoints beside the output.
+struct MoleculeTrainer<'a, B: AutodiffBackend> {
+    data: &'a TrainData,
+    cfg: &'a TrainConfig,
+    n_train: usize,
+    /// Always there between steps (an optimiser step takes the network by value).
+    model: Option<LearnedModel<B>>,
+    optim: OptimizerAdaptor<Adam, EquivariantNet<B>, B>,
+    graph: Graph<B>,
+    /// A fixed validation set: held-out frames with fixed noise.
+    val: Vec<Example>,
+    /// The graph on the backend without autodiff, built once for all validations.
+    val_graph: Graph<B::InnerBackend>,
+    sc: Scalings,
+    rng: WjRng,
+    /// The training losses since the last validation.
+    recent: f64,
+    recent_n: usize,
+    summary: TrainSummary,
+    checkpoints: (PathBuf, PathBuf, PathBuf),
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> MoleculeTrainer<'_, B> {
+    fn model(&self) -> &LearnedModel<B> {
+        self.model
+            .as_ref()
+            .expect("the model is back after each step")
+    }
+
+    fn inv_cout2(&self) -> f64 {
+        1.0 / (self.sc.c_out * self.sc.c_out)
+    }
+
+    /// Validation loss, RMSD of x̂ and RMSD of c_skip·y on the held-out examples.
+    fn evaluate(&self) -> (f64, f64, f64) {
+        let n = self.data.topology.n_atoms();
+        let model = self.model();
+        let inner_model = LearnedModel::<B::InnerBackend> {
+            meta: model.meta.clone(),
+            net: model.net.valid(),
+        };
+        let (sc, inv_cout2) = (self.sc, self.inv_cout2());
+        let (mut loss, mut sq, mut base) = (0.0, 0.0, 0.0);
+        for chunk in self.val.chunks(64) {
+            let ys: Vec<&[f64]> = chunk.iter().map(|e| e.y.as_slice()).collect();
+            let y = stack::<B::InnerBackend>(&ys, n, &self.device);
+            let xhat: Vec<f32> = inner_model
+                .denoise_centred(y, &self.val_graph)
+                .into_data()
+                .to_vec()
+                .expect("f32 output");
+            for (e, xh) in chunk.iter().zip(xhat.chunks(3 * n)) {
+                for k in 0..3 * n {
+                    let xh = xh[k] as f64;
+                    loss += (xh - e.target[k]).powi(2) * inv_cout2;
+                    sq += (xh - e.clean[k]).powi(2);
+                    base += (sc.c_skip * e.y[k] - e.clean[k]).powi(2);
+                }
+            }
+        }
+        let m = (self.val.len() * n) as f64;
+        (loss / (m * 3.0), (sq / m).sqrt(), (base / m).sqrt())
+    }
+}
+
+impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
+    type Validation = CurvePoint;
+    const WHAT: &'static str = "training";
+
+    fn step(&mut self, _step: usize, learning_rate: f64) -> Result<f64> {
+        let (data, cfg) = (self.data, self.cfg);
+        let n = data.topology.n_atoms();
+        let batch: Vec<Example> = (0..cfg.batch)
+            .map(|_| {
+                let i = self.rng.random_range(0..self.n_train);
+                let f = data.forces.as_ref().map(|f| f[i].as_slice());
+                make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut self.rng)
+            })
+            .collect();
+        let ys: Vec<&[f64]> = batch.iter().map(|e| e.y.as_slice()).collect();
+        let ts: Vec<&[f64]> = batch.iter().map(|e| e.target.as_slice()).collect();
+        let y = stack::<B>(&ys, n, &self.device);
+        let t = stack::<B>(&ts, n, &self.device);
+        let mut model = self
+            .model
+            .take()
+            .expect("the model is back after each step");
+        let xhat = model.denoise_centred(y, &self.graph);
+        let loss = (xhat - t).powi_scalar(2).mean() * self.inv_cout2();
+        let loss_value: f64 = loss.clone().into_scalar().elem();
+        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+        model.net = self.optim.step(learning_rate, model.net, grads);
+        self.model = Some(model);
+        self.recent += loss_value;
+        self.recent_n += 1;
+        Ok(loss_value)
+    }
+
+    fn validate(&mut self, step: usize) -> Result<Option<CurvePoint>> {
+        let (validation_loss, validation_rmsd, _) = self.evaluate();
+        let p = CurvePoint {
+            step,
+            train_loss: self.recent / self.recent_n.max(1) as f64,
+            validation_loss,
+            validation_rmsd,
+        };
+        self.summary.curve.push(p.clone());
+        self.recent = 0.0;
+        self.recent_n = 0;
+        Ok(Some(p))
+    }
+
+    fn checkpoint(&self, step: usize) -> Result<()> {
+        let (ck_model, ck_optim, ck_state) = &self.checkpoints;
+        self.model().save(ck_model)?;
+        let bytes = BinBytesRecorder::<FullPrecisionSettings>::default()
+            .record(self.optim.to_record(), ())
+            .map_err(|e| Error::Denoiser(format!("optimizer checkpoint: {e}")))?;
+        crate::io::write_atomically(ck_optim, &bytes)?;
+        let st = CheckpointState {
+            step,
+            summary: self.summary.clone(),
+        };
+        // Last: the state names the step, so it only moves on once the model and
+        // the optimiser of that step are whole on disk.
+        let text = serde_json::to_string_pretty(&st).expect("json");
+        crate::io::write_atomically(ck_state, text.as_bytes())
+    }
+}
+
 /// Train (or resume training) and write the model to `out`. Checkpoints go beside it.
-/// How far training is: by steps or by the wall-clock budget, whichever is further.
-pub fn training_fraction(
-    step: usize,
-    steps: usize,
-    t0: std::time::Instant,
-    max_seconds: Option<f64>,
-) -> f64 {
-    let time_frac = max_seconds.map_or(0.0, |m| t0.elapsed().as_secs_f64() / m.max(1e-9));
-    (step as f64 / steps as f64).max(time_frac).min(1.0)
-}
-
-/// Cosine decay of the learning rate from `base` to `floor`·`base` as `frac` goes 0 → 1.
-pub fn cosine_lr(base: f64, frac: f64, floor: f64) -> f64 {
-    base * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()))
-}
-
+/// `progress` hears of every step (with the validation where there was one) and
+/// stops the run with [`ControlFlow::Break`]: the stopping step is validated and the
+/// model so far written, as when the time budget runs out.
 pub fn train<B: AutodiffBackend>(
     data: &TrainData,
     cfg: &TrainConfig,
     out: &Path,
     resume: bool,
     device: &B::Device,
-    mut progress: impl FnMut(&Progress),
+    progress: impl FnMut(&TrainProgress<CurvePoint>) -> ControlFlow<()>,
 ) -> Result<TrainSummary> {
     if !(cfg.sigma > 0.0 && cfg.batch > 0 && cfg.steps > 0 && cfg.learning_rate > 0.0) {
         return Err(Error::Parameter(
@@ -259,7 +373,7 @@ pub fn train<B: AutodiffBackend>(
         training: serde_json::Value::Null,
     };
     let (ck_model, ck_optim, ck_state) = checkpoint_paths(out);
-    let mut model = LearnedModel::<B>::new(meta, device);
+    let mut model = meta.init::<B>(device);
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init::<B, _>();
     if let Some(p) = &cfg.init_from {
         let init = LearnedModel::<B>::load(p, device)?;
@@ -308,10 +422,7 @@ pub fn train<B: AutodiffBackend>(
     }
     let graph = model.graph(&data.topology, device)?;
     summary.parameters = burn::module::Module::num_params(&model.net);
-    let sc = model.scalings();
-    let inv_cout2 = 1.0 / (sc.c_out * sc.c_out);
 
-    // A fixed validation set: held-out frames with fixed noise.
     let mut vrng = seeded(cfg.seed ^ 0x7a11d);
     let val: Vec<Example> = (0..n_val.min(256))
         .map(|k| {
@@ -320,121 +431,56 @@ pub fn train<B: AutodiffBackend>(
             make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut vrng)
         })
         .collect();
-    // The graph on the backend without autodiff, built once for all validations.
     let val_graph = model.meta.graph_inputs::<B::InnerBackend>(
         &model.meta.vocabulary.features(&data.topology)?,
         n,
         device,
     );
-    let validate = |model: &LearnedModel<B>| -> (f64, f64, f64) {
-        let inner_model = LearnedModel::<B::InnerBackend> {
-            meta: model.meta.clone(),
-            net: model.net.valid(),
-        };
-        let (mut loss, mut sq, mut base) = (0.0, 0.0, 0.0);
-        for chunk in val.chunks(64) {
-            let ys: Vec<&[f64]> = chunk.iter().map(|e| e.y.as_slice()).collect();
-            let y = stack::<B::InnerBackend>(&ys, n, device);
-            let xhat: Vec<f32> = inner_model
-                .denoise_centred(y, &val_graph)
-                .into_data()
-                .to_vec()
-                .expect("f32 output");
-            for (e, xh) in chunk.iter().zip(xhat.chunks(3 * n)) {
-                for k in 0..3 * n {
-                    let xh = xh[k] as f64;
-                    loss += (xh - e.target[k]).powi(2) * inv_cout2;
-                    sq += (xh - e.clean[k]).powi(2);
-                    base += (sc.c_skip * e.y[k] - e.clean[k]).powi(2);
-                }
-            }
-        }
-        let m = (val.len() * n) as f64;
-        (loss / (m * 3.0), (sq / m).sqrt(), (base / m).sqrt())
+    let mut trainer = MoleculeTrainer {
+        data,
+        cfg,
+        n_train,
+        sc: model.scalings(),
+        model: Some(model),
+        optim,
+        graph,
+        val,
+        val_graph,
+        rng: seeded(cfg.seed.wrapping_add(start as u64 * 7919)),
+        recent: 0.0,
+        recent_n: 0,
+        summary,
+        checkpoints: (ck_model, ck_optim, ck_state),
+        device: device.clone(),
     };
-    summary.baseline_validation_rmsd = validate(&model).2;
+    trainer.summary.baseline_validation_rmsd = trainer.evaluate().2;
 
-    let mut rng = seeded(cfg.seed.wrapping_add(start as u64 * 7919));
-    let t0 = std::time::Instant::now();
-    let mut recent = 0.0;
-    let mut recent_n = 0usize;
-    for step in start..cfg.steps {
-        let batch: Vec<Example> = (0..cfg.batch)
-            .map(|_| {
-                let i = rng.random_range(0..n_train);
-                let f = data.forces.as_ref().map(|f| f[i].as_slice());
-                make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut rng)
-            })
-            .collect();
-        let ys: Vec<&[f64]> = batch.iter().map(|e| e.y.as_slice()).collect();
-        let ts: Vec<&[f64]> = batch.iter().map(|e| e.target.as_slice()).collect();
-        let y = stack::<B>(&ys, n, device);
-        let t = stack::<B>(&ts, n, device);
-        let xhat = model.denoise_centred(y, &graph);
-        let loss = (xhat - t).powi_scalar(2).mean() * inv_cout2;
-        let loss_value: f64 = loss.clone().into_scalar().elem();
-        if !loss_value.is_finite() {
-            return Err(Error::Denoiser(format!(
-                "training diverged at step {step} (loss {loss_value}); try a smaller learning rate"
-            )));
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+    let schedule = TrainLoop {
         // Cosine decay to 5% of the initial rate.
-        let frac = training_fraction(step, cfg.steps, t0, cfg.max_seconds);
-        let lr = cosine_lr(cfg.learning_rate, frac, 0.05);
-        model.net = optim.step(lr, model.net, grads);
-        recent += loss_value;
-        recent_n += 1;
-
-        let done = step + 1;
-        let elapsed = t0.elapsed().as_secs_f64();
-        let sps = (done - start) as f64 * cfg.batch as f64 / elapsed.max(1e-9);
-        let time_up = cfg.max_seconds.is_some_and(|m| elapsed >= m);
-        let mut point = None;
-        if done % cfg.validate_every.max(1) == 0 || done == cfg.steps || time_up {
-            let (vl, vr, _) = validate(&model);
-            let p = CurvePoint {
-                step: done,
-                train_loss: recent / recent_n.max(1) as f64,
-                validation_loss: vl,
-                validation_rmsd: vr,
-            };
-            summary.curve.push(p.clone());
-            point = Some(p);
-            recent = 0.0;
-            recent_n = 0;
-        }
-        progress(&Progress {
-            step: done,
+        schedule: CosineSchedule {
+            learning_rate: cfg.learning_rate,
+            floor: 0.05,
             steps: cfg.steps,
-            loss: loss_value,
-            validation: point,
-            samples_per_second: sps,
-        });
-        if cfg.checkpoint_every > 0 && done % cfg.checkpoint_every == 0 && done < cfg.steps {
-            model.save(&ck_model)?;
-            let bytes = BinBytesRecorder::<FullPrecisionSettings>::default()
-                .record(optim.to_record(), ())
-                .map_err(|e| Error::Denoiser(format!("optimizer checkpoint: {e}")))?;
-            crate::io::write_atomically(&ck_optim, &bytes)?;
-            let st = CheckpointState {
-                step: done,
-                summary: summary.clone(),
-            };
-            // Last: the state names the step, so it only moves on once the model and
-            // the optimiser of that step are whole on disk.
-            let text = serde_json::to_string_pretty(&st).expect("json");
-            crate::io::write_atomically(&ck_state, text.as_bytes())?;
-        }
-        summary.samples_per_second = sps;
-        if time_up {
-            tracing::info!(step = done, "time budget spent; stopping");
-            summary.steps_done = done;
-            break;
-        }
-        summary.steps_done = done;
+            max_seconds: cfg.max_seconds,
+        },
+        start,
+        batch: cfg.batch,
+        loss_smoothing: 0.0,
+        report_every: 1,
+        validate_every: Some(cfg.validate_every),
+        checkpoint_every: cfg.checkpoint_every,
+    };
+    let outcome = run_training(&mut trainer, &schedule, progress)?;
+    let mut model = trainer
+        .model
+        .take()
+        .expect("the model is back after each step");
+    let mut summary = trainer.summary;
+    if outcome.steps_done > start {
+        summary.steps_done = outcome.steps_done;
+        summary.samples_per_second = outcome.samples_per_second;
     }
-    summary.wall_seconds += t0.elapsed().as_secs_f64();
+    summary.wall_seconds += outcome.seconds;
     summary.final_validation_rmsd = summary
         .curve
         .last()
@@ -442,7 +488,11 @@ pub fn train<B: AutodiffBackend>(
         .unwrap_or(f64::NAN);
     model.meta.training = serde_json::to_value(&summary).expect("summary serialises");
     model.save(out)?;
-    for p in [&ck_model, &ck_optim, &ck_state] {
+    for p in [
+        &trainer.checkpoints.0,
+        &trainer.checkpoints.1,
+        &trainer.checkpoints.2,
+    ] {
         let _ = std::fs::remove_file(p);
     }
     Ok(summary)

@@ -27,8 +27,11 @@ pub fn start_training(ui: &mut LabUi, lab: &PlanarLab) {
         let t0 = std::time::Instant::now();
         let system = kind.make();
         let cfg = PlanarTrainConfig::new(sigma);
-        let r = train(system.as_ref(), &cfg, |s, n, _| {
-            tx.send(TrainMsg::Progress(s as f64 / n as f64)).is_ok()
+        let r = train(system.as_ref(), &cfg, |p| {
+            match tx.send(TrainMsg::Progress(p.fraction())) {
+                Ok(()) => std::ops::ControlFlow::Continue(()),
+                Err(_) => std::ops::ControlFlow::Break(()),
+            }
         });
         let _ = tx.send(match r {
             Ok(m) => TrainMsg::Done(Box::new(m), t0.elapsed().as_secs_f64()),
