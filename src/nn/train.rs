@@ -383,6 +383,10 @@ pub fn train<B: AutodiffBackend>(
                 p.display()
             )));
         }
+        // The embedding rows belong to the init model's vocabulary: keep it (a new
+        // vocabulary would silently give its atoms other rows).
+        init.meta.vocabulary.features(&data.topology)?;
+        model.meta.vocabulary = init.meta.vocabulary;
         model.net = init.net;
     }
     let mut start = 0usize;
