@@ -41,6 +41,15 @@ pub enum Error {
     Parameter(String),
     #[error("denoiser: {0}")]
     Denoiser(String),
+    /// A Langevin integration (reference MD, the walk, the energy denoiser's inner
+    /// chain) blew up: `fix` says what to change.
+    #[error("{what} diverged at step {step} ({detail}); {fix}")]
+    Diverged {
+        what: String,
+        step: u64,
+        detail: String,
+        fix: String,
+    },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod geometry;
 pub mod io;
 pub mod lab;
+pub mod langevin;
 pub mod live;
 pub mod md;
 pub mod molecule;

@@ -1,7 +1,8 @@
-//! Reference dynamics: underdamped Langevin with BAOAB splitting at k_BT = 1, unit mass.
+//! Reference dynamics: underdamped Langevin ([`crate::langevin`], BAOAB) at unit mass.
 
 use crate::error::{Error, Result};
-use crate::rng::{fill_normal, WjRng};
+use crate::langevin::{Integrator, Phase, Splitting};
+use crate::rng::WjRng;
 use crate::systems::System;
 
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -30,6 +31,8 @@ pub struct Langevin<'a> {
     pub force: Vec<f64>,
     pub energy: f64,
     noise: Vec<f64>,
+    /// Steps taken, for the divergence report.
+    steps: u64,
 }
 
 impl<'a> Langevin<'a> {
@@ -50,33 +53,69 @@ impl<'a> Langevin<'a> {
             force,
             energy,
             noise: vec![0.0; n],
+            steps: 0,
         })
     }
 
-    /// One BAOAB step. Fails, rather than returning NaN, if the state blows up.
+    /// One BAOAB step. Fails with [`Error::Diverged`], rather than returning NaN, if
+    /// the state blows up.
     pub fn step(&mut self, rng: &mut WjRng) -> Result<()> {
         let LangevinParams { dt, gamma, kt } = self.params;
-        let c1 = (-gamma * dt).exp();
-        let c2 = ((1.0 - c1 * c1) * kt).sqrt();
-        for i in 0..self.x.len() {
-            self.v[i] += 0.5 * dt * self.force[i];
-            self.x[i] += 0.5 * dt * self.v[i];
-        }
-        fill_normal(rng, &mut self.noise);
-        for i in 0..self.x.len() {
-            self.v[i] = c1 * self.v[i] + c2 * self.noise[i];
-            self.x[i] += 0.5 * dt * self.v[i];
-        }
-        self.energy = self.system.energy_and_forces(&self.x, &mut self.force);
-        for i in 0..self.x.len() {
-            self.v[i] += 0.5 * dt * self.force[i];
-        }
-        if !self.energy.is_finite() || self.v.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Parameter(format!(
-                "MD diverged (energy {}); lower --dt",
-                self.energy
-            )));
-        }
-        Ok(())
+        let integrator = Integrator {
+            dt,
+            gamma,
+            kt,
+            mass: 1.0,
+            splitting: Splitting::Baoab,
+        };
+        let phase = Phase {
+            x: &mut self.x,
+            v: &mut self.v,
+            force: &mut self.force,
+            noise: &mut self.noise,
+        };
+        let system = self.system;
+        self.energy = integrator.step(phase, rng, |x, f, _| Ok(system.energy_and_forces(x, f)))?;
+        self.steps += 1;
+        let detail = if !self.energy.is_finite() {
+            format!("energy {}", self.energy)
+        } else if self.v.iter().any(|v| !v.is_finite()) {
+            "velocity not finite".into()
+        } else {
+            return Ok(());
+        };
+        Err(Error::Diverged {
+            what: "MD".into(),
+            step: self.steps,
+            detail,
+            fix: format!(
+                "lower the time step (--dt, now {dt}) or check the starting structure and the potential"
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::seeded;
+    use crate::systems::DoubleWell;
+
+    #[test]
+    fn a_run_that_blows_up_says_so_and_what_to_change() {
+        // ωΔt ≈ 3 in the double well's minimum: past BAOAB's stability limit of 2.
+        let params = LangevinParams {
+            dt: 0.5,
+            ..Default::default()
+        };
+        let mut rng = seeded(1);
+        let mut md = Langevin::new(&DoubleWell, params, DoubleWell.initial(&mut rng)).unwrap();
+        let e = (0..1000)
+            .find_map(|_| md.step(&mut rng).err())
+            .expect("Δt = 0.5 diverges in the double well");
+        assert!(matches!(e, Error::Diverged { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.starts_with("MD diverged at step "), "{msg}");
+        assert!(msg.contains("lower the time step (--dt, now 0.5)"), "{msg}");
     }
 }

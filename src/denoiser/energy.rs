@@ -18,7 +18,8 @@
 
 use super::Denoiser;
 use crate::error::{Error, Result};
-use crate::rng::{fill_normal, WjRng};
+use crate::langevin::{Integrator, Phase, Splitting};
+use crate::rng::WjRng;
 use crate::systems::System;
 use std::sync::Arc;
 
@@ -82,20 +83,26 @@ impl EnergyDenoiser {
         let p = self.params;
         let dt = (p.dt_over_sigma * sigma).min(p.max_dt);
         // Friction near critical damping of the σ-wide restraint.
-        let gamma = 1.0 / sigma;
-        let c1 = (-gamma * dt).exp();
-        let c2 = (1.0 - c1 * c1).sqrt();
+        let integrator = Integrator {
+            dt,
+            gamma: 1.0 / sigma,
+            kt: 1.0,
+            mass: 1.0,
+            splitting: Splitting::Baoab,
+        };
         let inv_s2 = 1.0 / (sigma * sigma);
         let (x, v) = (&mut self.x[c], &mut self.v[c]);
-        let f = &mut self.force;
-        let total_force = |x: &[f64], f: &mut [f64], sys: &dyn System| {
-            let e = sys.energy_and_forces(x, f);
+        let (f, noise) = (&mut self.force, &mut self.noise);
+        let system = self.system.as_ref();
+        // The tilted potential U(x) + |x − y|²/2σ²: returns U(x), writes its force.
+        let total_force = |x: &[f64], f: &mut [f64], _: &mut WjRng| {
+            let e = system.energy_and_forces(x, f);
             for i in 0..d {
                 f[i] -= (x[i] - y[i]) * inv_s2;
             }
-            e
+            Ok(e)
         };
-        total_force(x, f, self.system.as_ref());
+        total_force(x, f, rng)?;
         // Running sums for the two score estimators: A = (x − y)/σ², B = −∇U(x).
         let n = p.average as f64;
         let mut sum_a = vec![0.0; d];
@@ -103,23 +110,23 @@ impl EnergyDenoiser {
         // Pooled second moments of B and D = A − B, for the control-variate weight.
         let (mut sbd, mut sdd) = (0.0, 0.0);
         for step in 0..p.burn_in + p.average {
-            for i in 0..d {
-                v[i] += 0.5 * dt * f[i];
-                x[i] += 0.5 * dt * v[i];
-            }
-            fill_normal(rng, &mut self.noise);
-            for i in 0..d {
-                v[i] = c1 * v[i] + c2 * self.noise[i];
-                x[i] += 0.5 * dt * v[i];
-            }
-            let e = total_force(x, f, self.system.as_ref());
-            for i in 0..d {
-                v[i] += 0.5 * dt * f[i];
-            }
+            let phase = Phase {
+                x,
+                v,
+                force: f,
+                noise,
+            };
+            let e = integrator.step(phase, rng, total_force)?;
             if !e.is_finite() {
-                return Err(Error::Denoiser(format!(
-                    "inner chain of walker {c} diverged (energy {e})"
-                )));
+                return Err(Error::Diverged {
+                    what: format!("the energy denoiser's inner chain of walker {c}"),
+                    step: step as u64 + 1,
+                    detail: format!("energy {e}"),
+                    fix: format!(
+                        "lower σ (its step is min({} σ, {}) = {dt}) or check the potential and the starting structure",
+                        p.dt_over_sigma, p.max_dt
+                    ),
+                });
             }
             if step >= p.burn_in {
                 for i in 0..d {
@@ -200,5 +207,31 @@ impl Denoiser for EnergyDenoiser {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::seeded;
+    use crate::systems::DoubleWell;
+
+    #[test]
+    fn an_inner_chain_that_blows_up_says_so_and_what_to_change() {
+        // An inner step of 1 is far past the stability limit of the tilted well.
+        let params = InnerChainParams {
+            dt_over_sigma: 5.0,
+            max_dt: 1.0,
+            ..Default::default()
+        };
+        let mut den = EnergyDenoiser::new(Arc::new(DoubleWell), params);
+        let mut mean = [0.0; 2];
+        let e = den
+            .denoise(&[-1.0, 0.0], 0.5, &mut seeded(1), &mut mean, None)
+            .unwrap_err();
+        assert!(matches!(e, Error::Diverged { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.contains("inner chain of walker 0 diverged"), "{msg}");
+        assert!(msg.contains("lower σ"), "{msg}");
     }
 }

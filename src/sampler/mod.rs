@@ -1,11 +1,14 @@
 //! The walk-jump sampler: underdamped Langevin in the noisy space y (the walk),
 //! driven by the score (x̂(y) − y)/σ², and the jump x̂(y) back to clean space.
+//! The walk steps with the one Langevin integrator, [`crate::langevin`], all chains
+//! in one call, the denoiser call being its force.
 
 pub mod params;
 
 use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
-use crate::rng::{fill_normal, normal, seeded, WjRng};
+use crate::langevin::Phase;
+use crate::rng::{normal, seeded, WjRng};
 pub use params::{JumpKind, Splitting, WalkParams};
 
 /// What happened in one step.
@@ -19,17 +22,14 @@ pub struct StepReport {
 
 pub struct WalkJump {
     pub params: WalkParams,
-    denoiser: Box<dyn Denoiser>,
+    jumps: Jumps,
     dim: usize,
     chains: usize,
-    /// Positions, velocities, denoised means and posterior draws, chain-major.
+    /// Positions and velocities, chain-major.
     y: Vec<f64>,
     v: Vec<f64>,
-    xhat: Vec<f64>,
-    xsample: Vec<f64>,
-    /// The y at which `xhat` and `xsample` were evaluated: the end of the step for
-    /// BAOAB, the middle of the step for ABOBA (whose y then drifts on by Δt/2).
-    y_jump: Vec<f64>,
+    /// The walk's force: the clipped score of each chain from the last denoiser call.
+    score: Vec<f64>,
     /// Clean starting configuration of each chain, used to restart.
     starts: Vec<Vec<f64>>,
     rng: WjRng,
@@ -69,14 +69,18 @@ impl WalkJump {
             .collect();
         let mut wj = WalkJump {
             params,
-            denoiser,
+            jumps: Jumps {
+                denoiser,
+                dim,
+                xhat: vec![0.0; dim * chains],
+                xsample: vec![0.0; dim * chains],
+                y_jump: vec![0.0; dim * chains],
+            },
             dim,
             chains,
             y: vec![0.0; dim * chains],
             v: vec![0.0; dim * chains],
-            xhat: vec![0.0; dim * chains],
-            xsample: vec![0.0; dim * chains],
-            y_jump: vec![0.0; dim * chains],
+            score: vec![0.0; dim * chains],
             starts,
             rng: seeded(seed),
             noise: vec![0.0; dim * chains],
@@ -105,20 +109,20 @@ impl WalkJump {
         self.chains
     }
     pub fn denoiser_name(&self) -> String {
-        self.denoiser.name()
+        self.jumps.denoiser.name()
     }
     /// Give the denoiser back, to start a run with other chains without reloading it.
     pub fn into_denoiser(self) -> Box<dyn Denoiser> {
-        self.denoiser
+        self.jumps.denoiser
     }
     pub fn trained_sigma(&self) -> Option<f64> {
-        self.denoiser.trained_sigma()
+        self.jumps.denoiser.trained_sigma()
     }
     /// Noisy positions of all chains, each the y that the current jumps were evaluated
     /// at, so that (y, x̂(y)) pairs belong together: for BAOAB the end of the step, for
     /// ABOBA the middle of the step, where the force and the jump were computed.
     pub fn y(&self) -> &[f64] {
-        &self.y_jump
+        &self.jumps.y_jump
     }
     /// The walk's state at the end of the last step (equal to [`WalkJump::y`] for
     /// BAOAB; for ABOBA half a drift past it).
@@ -127,13 +131,13 @@ impl WalkJump {
     }
     /// Denoised posterior means x̂(y) of all chains.
     pub fn mean_jumps(&self) -> &[f64] {
-        &self.xhat
+        &self.jumps.xhat
     }
     /// The jumps recorded as samples: means, or posterior draws.
     pub fn jumps(&self) -> &[f64] {
         match self.params.jump {
-            JumpKind::Mean => &self.xhat,
-            JumpKind::Sample => &self.xsample,
+            JumpKind::Mean => &self.jumps.xhat,
+            JumpKind::Sample => &self.jumps.xsample,
         }
     }
 
@@ -144,88 +148,40 @@ impl WalkJump {
         self.params = params;
         if resigma {
             self.evaluate()?;
+        } else {
+            // The score is the force of the next kick: recompute it under the new clip.
+            self.jumps.score(&self.y, &self.params, &mut self.score);
         }
         Ok(())
     }
 
     /// One denoiser call at the current y, which is remembered as the jumps' y.
     fn evaluate(&mut self) -> Result<()> {
-        let want_sample = self.params.jump == JumpKind::Sample;
-        let sample = want_sample.then_some(&mut self.xsample[..]);
-        self.denoiser.denoise(
-            &self.y,
-            self.params.sigma,
-            &mut self.rng,
-            &mut self.xhat,
-            sample,
-        )?;
-        self.y_jump.copy_from_slice(&self.y);
-        Ok(())
-    }
-
-    /// Score (x̂ − y)/σ² of chain c, clipped to the configured norm.
-    fn score(&self, c: usize, out: &mut [f64]) {
-        let s2 = self.params.sigma * self.params.sigma;
-        let r = c * self.dim..(c + 1) * self.dim;
-        for ((o, x), y) in out.iter_mut().zip(&self.xhat[r.clone()]).zip(&self.y[r]) {
-            *o = (x - y) / s2;
-        }
-        if let Some(clip) = self.params.clip {
-            let n = out.iter().map(|v| v * v).sum::<f64>().sqrt();
-            if n > clip {
-                out.iter_mut().for_each(|v| *v *= clip / n);
-            }
-        }
-    }
-
-    fn kick(&mut self, h: f64) {
-        let inv_m = 1.0 / self.params.mass;
-        let mut s = vec![0.0; self.dim];
-        for c in 0..self.chains {
-            self.score(c, &mut s);
-            for (i, si) in s.iter().enumerate() {
-                self.v[c * self.dim + i] += h * si * inv_m;
-            }
-        }
-    }
-
-    fn drift(&mut self, h: f64) {
-        for (y, v) in self.y.iter_mut().zip(&self.v) {
-            *y += h * v;
-        }
-    }
-
-    fn thermostat(&mut self) {
-        let p = &self.params;
-        let c1 = (-p.gamma * p.dt).exp();
-        let c2 = ((1.0 - c1 * c1) / p.mass).sqrt();
-        fill_normal(&mut self.rng, &mut self.noise);
-        for (v, n) in self.v.iter_mut().zip(&self.noise) {
-            *v = c1 * *v + c2 * n;
-        }
+        self.jumps
+            .evaluate(&self.y, &self.params, &mut self.rng, &mut self.score)
     }
 
     /// Advance every chain by one walk step and refresh its jump.
     pub fn step(&mut self) -> Result<StepReport> {
-        let h = 0.5 * self.params.dt;
-        match self.params.splitting {
-            Splitting::Baoab => {
-                self.kick(h);
-                self.drift(h);
-                self.thermostat();
-                self.drift(h);
-                self.evaluate()?;
-                self.kick(h);
-            }
-            Splitting::Aboba => {
-                self.drift(h);
-                self.evaluate()?;
-                self.kick(h);
-                self.thermostat();
-                self.kick(h);
-                self.drift(h);
-            }
-        }
+        let WalkJump {
+            params,
+            jumps,
+            y,
+            v,
+            score,
+            noise,
+            rng,
+            ..
+        } = self;
+        let phase = Phase {
+            x: y,
+            v,
+            force: score,
+            noise,
+        };
+        params.integrator().step(phase, rng, |y, score, rng| {
+            jumps.evaluate(y, params, rng, score)
+        })?;
         self.steps += 1;
         let restarted = self.restart_diverged()?;
         Ok(StepReport {
@@ -245,7 +201,7 @@ impl WalkJump {
             let bad = self.y[r.clone()]
                 .iter()
                 .chain(&self.v[r.clone()])
-                .chain(&self.xhat[r.clone()])
+                .chain(&self.jumps.xhat[r.clone()])
                 .any(|v| !v.is_finite() || v.abs() > bound);
             if bad {
                 out.push(c);
@@ -254,12 +210,61 @@ impl WalkJump {
         if !out.is_empty() {
             for &c in &out {
                 self.place_chain(c);
-                self.denoiser.reset_chain(c);
+                self.jumps.denoiser.reset_chain(c);
                 tracing::warn!(chain = c, step = self.steps, "chain diverged; restarted");
             }
             self.restarts += out.len();
             self.evaluate()?;
         }
         Ok(out)
+    }
+}
+
+/// The denoiser and what its last call gave, apart from the walk's state so that the
+/// integrator's force callback can borrow it while the integrator holds y and v.
+struct Jumps {
+    denoiser: Box<dyn Denoiser>,
+    dim: usize,
+    /// Denoised means and posterior draws, chain-major.
+    xhat: Vec<f64>,
+    xsample: Vec<f64>,
+    /// The y at which `xhat` and `xsample` were evaluated: the end of the step for
+    /// BAOAB, the middle of the step for ABOBA (whose y then drifts on by Δt/2).
+    y_jump: Vec<f64>,
+}
+
+impl Jumps {
+    /// One denoiser call at `y`, remembered as the jumps' y, and the walk's force there.
+    fn evaluate(
+        &mut self,
+        y: &[f64],
+        params: &WalkParams,
+        rng: &mut WjRng,
+        score: &mut [f64],
+    ) -> Result<()> {
+        let want_sample = params.jump == JumpKind::Sample;
+        let sample = want_sample.then_some(&mut self.xsample[..]);
+        self.denoiser
+            .denoise(y, params.sigma, rng, &mut self.xhat, sample)?;
+        self.y_jump.copy_from_slice(y);
+        self.score(y, params, score);
+        Ok(())
+    }
+
+    /// Score (x̂ − y)/σ² of every chain, each clipped to the configured norm.
+    fn score(&self, y: &[f64], params: &WalkParams, out: &mut [f64]) {
+        let s2 = params.sigma * params.sigma;
+        let d = self.dim;
+        for ((out, xhat), y) in out.chunks_mut(d).zip(self.xhat.chunks(d)).zip(y.chunks(d)) {
+            for ((o, x), y) in out.iter_mut().zip(xhat).zip(y) {
+                *o = (x - y) / s2;
+            }
+            if let Some(clip) = params.clip {
+                let n = out.iter().map(|v| v * v).sum::<f64>().sqrt();
+                if n > clip {
+                    out.iter_mut().for_each(|v| *v *= clip / n);
+                }
+            }
+        }
     }
 }

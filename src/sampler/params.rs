@@ -1,12 +1,8 @@
 //! Parameters of the walk: the JAMUN defaults are γ = 1, Δt = σ, M = 1, score clip 100.
 
 use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Splitting {
-    Baoab,
-    Aboba,
-}
+use crate::langevin::Integrator;
+pub use crate::langevin::Splitting;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum JumpKind {
@@ -52,6 +48,17 @@ impl WalkParams {
     /// clipping at 100 would bias (heat) the walk, so scale it with the typical norm.
     pub fn auto_clip(dim: usize, sigma: f64) -> f64 {
         (10.0 * (dim as f64).sqrt() / sigma).max(100.0)
+    }
+
+    /// The walk's Langevin integrator: at k_BT = 1 in y, with the walk's mass.
+    pub fn integrator(&self) -> Integrator {
+        Integrator {
+            dt: self.dt,
+            gamma: self.gamma,
+            kt: 1.0,
+            mass: self.mass,
+            splitting: self.splitting,
+        }
     }
 
     pub fn validate(&self) -> Result<()> {
