@@ -1,4 +1,15 @@
-//! Rigid-body helpers on flat 3-D coordinates (x0 y0 z0 x1 ...).
+//! Rigid-body helpers on flat 3-D coordinates (x0 y0 z0 x1 ...), and the slicing of
+//! many chains' coordinates laid end to end.
+
+/// Chain `c`'s `dim` coordinates in a flat array of all chains.
+pub fn chain_slice(all: &[f64], dim: usize, c: usize) -> &[f64] {
+    &all[c * dim..(c + 1) * dim]
+}
+
+/// As [`chain_slice`], mutable.
+pub fn chain_slice_mut(all: &mut [f64], dim: usize, c: usize) -> &mut [f64] {
+    &mut all[c * dim..(c + 1) * dim]
+}
 
 use nalgebra::{Matrix3, Vector3};
 

@@ -291,7 +291,6 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
     )?;
     let mut wj_ens = PeptideEnsemble::new(&st.topology);
     let mut wj_curve = vec![];
-    let d = wj.dim();
     let t0 = Instant::now();
     let mut steps = 0usize;
     let mut next_eval = 50usize;
@@ -301,7 +300,7 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
         steps += 1;
         if steps > a.wj_burn_in && rep.jumped {
             for c in 0..wj.chains() {
-                wj_ens.add(c, &wj.jumps()[c * d..(c + 1) * d]);
+                wj_ens.add(c, wj.jump_of(c));
             }
         }
         if wj_ens.frames >= next_eval {

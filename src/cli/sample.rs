@@ -288,7 +288,6 @@ fn record(
     let t0 = std::time::Instant::now();
     let total = a.burn_in + a.steps;
     let pb = progress(total, "walk-jump");
-    let d = wj.dim();
     let mut frames = 0usize;
     for s in 0..total {
         let rep = wj.step()?;
@@ -300,9 +299,9 @@ fn record(
         }
         if s >= a.burn_in && rep.jumped {
             for c in 0..wj.chains() {
-                wx.write_frame(&to_positions(&wj.jumps()[c * d..(c + 1) * d]))?;
+                wx.write_frame(&to_positions(wj.jump_of(c)))?;
                 if let Some(w) = wy.as_mut() {
-                    w.write_frame(&to_positions(&wj.y()[c * d..(c + 1) * d]))?;
+                    w.write_frame(&to_positions(wj.y_of(c)))?;
                 }
             }
             frames += 1;

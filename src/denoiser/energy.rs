@@ -18,6 +18,7 @@
 
 use super::Denoiser;
 use crate::error::{Error, Result};
+use crate::geometry::{chain_slice, chain_slice_mut};
 use crate::langevin::{Integrator, Phase, Splitting};
 use crate::rng::WjRng;
 use crate::systems::System;
@@ -189,21 +190,21 @@ impl Denoiser for EnergyDenoiser {
         self.x.resize(chains, vec![]);
         self.v.resize(chains, vec![]);
         for c in 0..chains {
-            let yc = &y[c * d..(c + 1) * d];
+            let yc = chain_slice(y, d, c);
             if self.x[c].len() != d {
                 // Start at y itself; burn-in pulls it onto the posterior.
                 self.x[c] = yc.to_vec();
                 self.v[c] = vec![0.0; d];
                 let saved = self.params.burn_in;
                 self.params.burn_in = saved.max(200);
-                let r = self.inner(c, yc, sigma, rng, &mut mean[c * d..(c + 1) * d]);
+                let r = self.inner(c, yc, sigma, rng, chain_slice_mut(mean, d, c));
                 self.params.burn_in = saved;
                 r?;
             } else {
-                self.inner(c, yc, sigma, rng, &mut mean[c * d..(c + 1) * d])?;
+                self.inner(c, yc, sigma, rng, chain_slice_mut(mean, d, c))?;
             }
             if let Some(s) = sample.as_deref_mut() {
-                s[c * d..(c + 1) * d].copy_from_slice(&self.x[c]);
+                chain_slice_mut(s, d, c).copy_from_slice(&self.x[c]);
             }
         }
         Ok(())

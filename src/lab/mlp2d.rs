@@ -110,9 +110,9 @@ impl Trainer for PlanarTrainer<'_> {
         );
         for _ in 0..cfg.batch {
             let x = self.grid.sample_point(&mut self.rng);
-            for k in 0..2 {
+            for (xk, ck) in x.iter().zip(self.centre) {
                 let e = normal(&mut self.rng);
-                yin.push(((x[k] + cfg.sigma * e - self.centre[k]) / self.scale) as f32);
+                yin.push(((xk + cfg.sigma * e - ck) / self.scale) as f32);
                 eps.push(e as f32);
             }
         }

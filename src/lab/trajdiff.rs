@@ -421,7 +421,7 @@ impl Trainer for DynamicsTrainer<'_> {
             cn.push(c_noise as f32);
             cd.push(DynamicsMeta::condition(*kt) as f32);
         }
-        let (b, device) = (cfg.batch, model.device.clone());
+        let (b, device) = (cfg.batch, model.device);
         let x = Tensor::from_data(TensorData::new(xin, [b, w]), &device);
         let t = Tensor::<CpuTrain, 2>::from_data(TensorData::new(target, [b, w]), &device);
         let cn = Tensor::from_data(TensorData::new(cn, [b, 1]), &device);

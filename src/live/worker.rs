@@ -340,9 +340,8 @@ impl Worker {
         }
         if p.chains != run.wj.chains() {
             // New chains continue from the current jumps of the old ones.
-            let d = dim;
             let starts: Vec<Vec<f64>> = (0..run.wj.chains())
-                .map(|c| run.wj.jumps()[c * d..(c + 1) * d].to_vec())
+                .map(|c| run.wj.jump_of(c).to_vec())
                 .collect();
             let old = std::mem::replace(&mut run.wj, idle_walk(dim));
             let den = old.into_denoiser();
@@ -410,9 +409,8 @@ impl Worker {
             ))).ok();
         }
         if rep.jumped {
-            let d = run.wj.dim();
             for c in 0..run.wj.chains() {
-                let x = &run.wj.jumps()[c * d..(c + 1) * d];
+                let x = run.wj.jump_of(c);
                 let energy = run.cluster.as_ref().map(|s| s.as_system().energy(x));
                 run.stats.add(c, x, energy);
                 run.run_file.append(x);
@@ -422,12 +420,8 @@ impl Worker {
                 self.events.send(SamplerEvent::Error(problem)).ok();
             }
             let c = run.chain;
-            run.trail.push_back(
-                run.wj.jumps()[c * d..(c + 1) * d]
-                    .iter()
-                    .map(|&v| v as f32)
-                    .collect(),
-            );
+            run.trail
+                .push_back(run.wj.jump_of(c).iter().map(|&v| v as f32).collect());
             if run.trail.len() > TRAIL {
                 run.trail.pop_front();
             }
@@ -465,14 +459,13 @@ impl Worker {
             }
             _ => 0.0,
         };
-        let d = run.wj.dim();
         let c = run.chain;
         let to32 = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
         let snap = Snapshot {
             step: run.wj.steps,
             chain: c,
-            y: to32(&run.wj.y()[c * d..(c + 1) * d]),
-            x: to32(&run.wj.jumps()[c * d..(c + 1) * d]),
+            y: to32(run.wj.y_of(c)),
+            x: to32(run.wj.jump_of(c)),
             trail: run.trail.iter().cloned().collect(),
             kept: run.stats.kept,
             saveable: run.run_file.frames(),

@@ -7,6 +7,7 @@ pub mod params;
 
 use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
+use crate::geometry::chain_slice;
 use crate::langevin::Phase;
 use crate::rng::{normal, seeded, WjRng};
 pub use params::{JumpKind, Splitting, WalkParams};
@@ -133,6 +134,14 @@ impl WalkJump {
     pub fn mean_jumps(&self) -> &[f64] {
         &self.jumps.xhat
     }
+    /// Chain `c`'s recorded jump.
+    pub fn jump_of(&self, c: usize) -> &[f64] {
+        chain_slice(self.jumps(), self.dim, c)
+    }
+    /// Chain `c`'s y at the point its jump was evaluated (see [`WalkJump::y`]).
+    pub fn y_of(&self, c: usize) -> &[f64] {
+        chain_slice(self.y(), self.dim, c)
+    }
     /// The jumps recorded as samples: means, or posterior draws.
     pub fn jumps(&self) -> &[f64] {
         match self.params.jump {
@@ -197,11 +206,10 @@ impl WalkJump {
         let d = self.dim;
         let mut out = vec![];
         for c in 0..self.chains {
-            let r = c * d..(c + 1) * d;
-            let bad = self.y[r.clone()]
+            let bad = chain_slice(&self.y, d, c)
                 .iter()
-                .chain(&self.v[r.clone()])
-                .chain(&self.jumps.xhat[r.clone()])
+                .chain(chain_slice(&self.v, d, c))
+                .chain(chain_slice(&self.jumps.xhat, d, c))
                 .any(|v| !v.is_finite() || v.abs() > bound);
             if bad {
                 out.push(c);
