@@ -1,7 +1,8 @@
 //! One planar lab session: walk-jump chains on a 2-D density (exact or learned
 //! denoiser) beside reverse diffusion on the same density, with every histogram the
-//! lab draws and the exact laws they are judged against. The GUI calls `advance`
-//! with a time budget each frame and paints the fields.
+//! lab draws and the exact laws they are judged against. Whoever owns it (the lab's
+//! sampling thread) calls `advance` with a time budget, applies the controls'
+//! `SessionCommand`s between slices, and hands the GUI a `PlanarView` to paint.
 
 use super::diffusion::PlanarDiffusion;
 use super::mlp2d::PlanarMlp;
@@ -48,6 +49,74 @@ impl LabSystem {
 pub const BINS: usize = 40;
 const TRAIL: usize = 250;
 const KEEP_DIFFUSION: usize = 400_000;
+/// The score field a view carries: this many arrows on each side.
+pub const SCORE_LATTICE: usize = 15;
+
+/// A change to a session, as the lab's controls ask for it.
+pub enum SessionCommand {
+    /// Another density, with the session's σ, chains, walk and diffusion ladder
+    /// (the histograms restart).
+    System(LabSystem),
+    Sigma(f64),
+    Dynamics {
+        gamma: f64,
+        dt: f64,
+        jump: JumpKind,
+    },
+    Chains(usize),
+    /// A learned denoiser to use from now on (trained at the session's σ).
+    Learned(Box<PlanarMlp>),
+    UseLearned(bool),
+    DiffusionSteps(usize),
+}
+
+/// What the lab paints of a session at one moment: a copy, so that the session can
+/// sample on a thread of its own while the GUI draws the last view it was sent.
+#[derive(Debug, Clone)]
+pub struct PlanarView {
+    pub kind: LabSystem,
+    pub system_name: String,
+    pub params: WalkParams,
+    pub chains: usize,
+    pub using_learned: bool,
+    pub learned_sigma: Option<f64>,
+    pub xr: Range,
+    pub yr: Range,
+    pub p_x: Hist2d,
+    pub p_y: Hist2d,
+    pub mean_jump: Hist2d,
+    pub walk: Hist2d,
+    pub jumps: Hist2d,
+    pub diffused: Hist2d,
+    /// Chain 0's walk and jumps, oldest first.
+    pub trail_y: Vec<[f64; 2]>,
+    pub trail_x: Vec<[f64; 2]>,
+    /// `score_field(SCORE_LATTICE)`.
+    pub score: Vec<([f64; 2], [f64; 2])>,
+    /// One diffusion particle's way down the noise ladder.
+    pub diffusion_path: Vec<[f64; 2]>,
+    pub diffusion_steps: usize,
+    pub diffusion_samples: usize,
+    pub diffusion_rate: f64,
+    pub wj_samples: u64,
+    pub wj_rate: f64,
+    pub restarts: usize,
+    pub tvd_jumps_vs_target: f64,
+    pub tvd_jumps_vs_p_x: f64,
+    pub tvd_walk_vs_p_y: f64,
+    pub tvd_diffusion_vs_p_x: f64,
+}
+
+impl PlanarView {
+    /// The law the jumps should follow (see `PlanarLab::jump_target`).
+    pub fn jump_target(&self) -> &Hist2d {
+        if self.params.jump == JumpKind::Sample {
+            &self.p_x
+        } else {
+            &self.mean_jump
+        }
+    }
+}
 
 pub struct PlanarLab {
     pub kind: LabSystem,
@@ -236,6 +305,66 @@ impl PlanarLab {
         self.diffusion_samples.clear();
         self.diffused = Hist2d::new(self.xr, self.yr);
         self.diffusion_seconds = 0.0;
+    }
+
+    /// Apply one of the controls' changes.
+    pub fn apply(&mut self, command: SessionCommand) -> Result<()> {
+        match command {
+            SessionCommand::System(kind) => {
+                // The new density keeps the walk's settings and the diffusion ladder
+                // (the sliders still show them); a learned denoiser does not carry over.
+                let mut next = PlanarLab::new(kind, self.params.sigma, self.chains)?;
+                next.set_dynamics(self.params.gamma, self.params.dt, self.params.jump)?;
+                if next.diffusion.steps() != self.diffusion.steps() {
+                    next.set_diffusion_steps(self.diffusion.steps());
+                }
+                *self = next;
+                Ok(())
+            }
+            SessionCommand::Sigma(sigma) => self.set_sigma(sigma),
+            SessionCommand::Dynamics { gamma, dt, jump } => self.set_dynamics(gamma, dt, jump),
+            SessionCommand::Chains(n) => self.set_chains(n),
+            SessionCommand::Learned(model) => self.set_learned(*model),
+            SessionCommand::UseLearned(on) => self.use_learned(on),
+            SessionCommand::DiffusionSteps(n) => {
+                self.set_diffusion_steps(n);
+                Ok(())
+            }
+        }
+    }
+
+    /// A copy of everything the lab draws, the score field included.
+    pub fn view(&self) -> PlanarView {
+        PlanarView {
+            kind: self.kind,
+            system_name: self.system_name(),
+            params: self.params,
+            chains: self.chains,
+            using_learned: self.using_learned,
+            learned_sigma: self.learned_sigma(),
+            xr: self.xr,
+            yr: self.yr,
+            p_x: self.exact.p_x.clone(),
+            p_y: self.exact.p_y.clone(),
+            mean_jump: self.exact.mean_jump.clone(),
+            walk: self.walk.clone(),
+            jumps: self.jumps.clone(),
+            diffused: self.diffused.clone(),
+            trail_y: self.trail_y.iter().copied().collect(),
+            trail_x: self.trail_x.iter().copied().collect(),
+            score: self.score_field(SCORE_LATTICE),
+            diffusion_path: self.diffusion.path.clone(),
+            diffusion_steps: self.diffusion.steps(),
+            diffusion_samples: self.diffusion_samples(),
+            diffusion_rate: self.diffusion_rate(),
+            wj_samples: self.wj_samples,
+            wj_rate: self.wj_rate(),
+            restarts: self.restarts,
+            tvd_jumps_vs_target: self.tvd_jumps_vs_target(),
+            tvd_jumps_vs_p_x: self.tvd_jumps_vs_p_x(),
+            tvd_walk_vs_p_y: self.tvd_walk_vs_p_y(),
+            tvd_diffusion_vs_p_x: self.tvd_diffusion_vs_p_x(),
+        }
     }
 
     /// Run walk-jump and diffusion for about `budget`, half each.

@@ -1,18 +1,17 @@
 //! The Lab: walk-jump and diffusion on 2-D densities where everything is exact, and
-//! DynamicsDiffusion on the double well. A thin bevy/egui layer over
-//! `walkjump::lab`; heavy work (training, trajectory generation) runs on threads.
+//! DynamicsDiffusion on the double well. This file is the bevy shell (flags,
+//! `LabPlugin`, test mode); the lab itself, plain egui with a thread per background
+//! job, is `ui`.
 
-mod dynamics;
-mod tour;
-mod ui;
+pub mod ui;
 
 use super::shot::screenshot_then_exit;
 use bevy::prelude::*;
-use bevy_egui::{EguiPlugin, EguiPrimaryContextPass};
+use bevy_egui::{egui, EguiContexts, EguiPlugin, EguiPrimaryContextPass};
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use ui::{Lab, Tab};
 use walkjump::lab::session::{LabSystem, PlanarLab};
 
 #[derive(Args, Debug, Clone)]
@@ -35,59 +34,21 @@ pub struct LabArgs {
     #[arg(long)]
     pub no_tour: bool,
     /// Test mode: train the learned 2-D denoiser at the start.
-    #[arg(long)]
+    #[arg(long, hide = true)]
     pub train_learned: bool,
     /// Test mode: generate trajectories, inpaint transition paths and make
     /// variations at the start (on the dynamics tab).
-    #[arg(long)]
+    #[arg(long, hide = true)]
     pub run_dynamics: bool,
     /// Write a screenshot here after --exit-after seconds, then exit (test mode).
-    #[arg(long)]
+    #[arg(long, hide = true)]
     pub screenshot: Option<PathBuf>,
-    #[arg(long)]
+    /// Run this many seconds, then exit 0 (test mode).
+    #[arg(long, hide = true)]
     pub exit_after: Option<f64>,
+    /// Window size in logical pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1600x900")]
     pub size: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    WalkJump,
-    Diffusion,
-    Dynamics,
-}
-
-/// The planar session. `WalkJump` holds a `Send` (not `Sync`) denoiser, hence the lock.
-#[derive(Resource)]
-pub struct Session(pub Mutex<PlanarLab>);
-
-#[derive(Resource)]
-pub struct LabUi {
-    pub tab: Tab,
-    pub sigma: f64,
-    pub gamma: f64,
-    pub dt: f64,
-    pub chains: usize,
-    pub sample_jumps: bool,
-    pub diffusion_steps: usize,
-    pub paused: bool,
-    pub tour: Option<usize>,
-    pub log: Vec<(String, bool)>,
-    pub training: Option<crossbeam::channel::Receiver<ui::TrainMsg>>,
-    pub train_progress: f64,
-    pub dynamics: dynamics::DynamicsState,
-}
-
-impl LabUi {
-    pub fn say(&mut self, text: impl Into<String>, error: bool) {
-        let text = text.into();
-        if error {
-            tracing::warn!("{text}");
-        } else {
-            tracing::info!("{text}");
-        }
-        self.log.push((text, error));
-    }
 }
 
 fn system_by_name(name: &str) -> anyhow::Result<LabSystem> {
@@ -102,41 +63,30 @@ fn system_by_name(name: &str) -> anyhow::Result<LabSystem> {
 pub fn run(a: LabArgs) -> anyhow::Result<()> {
     super::require_display()?;
     let kind = system_by_name(&a.system)?;
-    let tab = match a.tab.as_str() {
-        "walk-jump" => Tab::WalkJump,
-        "diffusion" => Tab::Diffusion,
-        "dynamics" => Tab::Dynamics,
-        other => anyhow::bail!("unknown tab {other}: walk-jump, diffusion or dynamics"),
-    };
+    let tab = Tab::from_flag(&a.tab).ok_or_else(|| {
+        anyhow::anyhow!("unknown tab {}: walk-jump, diffusion or dynamics", a.tab)
+    })?;
     let (w, h) = super::parse_size(&a.size)?;
-    let mut lab = PlanarLab::new(kind, a.sigma, 64)?;
+    let session = PlanarLab::new(kind, a.sigma, 64)?;
     let model = a
         .dynamics_model
         .clone()
         .unwrap_or_else(|| super::asset("models/dynamics-double-well.wjd"));
-    let mut ui = LabUi {
+    let mut lab = Lab::new(
+        session,
+        model,
         tab,
-        sigma: a.sigma,
-        gamma: lab.params.gamma,
-        dt: lab.params.dt,
-        chains: 64,
-        sample_jumps: false,
-        diffusion_steps: 60,
-        paused: false,
-        tour: (!a.no_tour && a.screenshot.is_none()).then_some(0),
-        log: vec![],
-        training: None,
-        train_progress: 0.0,
-        dynamics: dynamics::DynamicsState::new(model),
-    };
+        (!a.no_tour && a.screenshot.is_none()).then_some(0),
+    );
     if let Some(n) = a.tour_step {
-        tour::apply_step(&mut ui, &mut lab, n.max(1) - 1);
+        lab.go_to_step(n.max(1) - 1);
     }
     if a.train_learned {
-        ui::start_training(&mut ui, &lab);
+        let (walk_jump, shared) = (&mut lab.walk_jump, &mut lab.shared);
+        walk_jump.start_training(shared);
     }
     if a.run_dynamics {
-        ui.dynamics.queue_all();
+        lab.dynamics.queue_all();
     }
     App::new()
         .insert_resource(ClearColor(Color::srgb(0.06, 0.07, 0.09)))
@@ -154,41 +104,81 @@ pub fn run(a: LabArgs) -> anyhow::Result<()> {
                 }),
         )
         .add_plugins(EguiPlugin::default())
-        .insert_resource(Session(Mutex::new(lab)))
-        .insert_resource(ui)
-        .insert_resource(TestMode {
-            screenshot: a.screenshot.clone(),
-            exit_after: a.exit_after.or(a.screenshot.as_ref().map(|_| 30.0)),
-            shot_at: None,
-        })
-        .add_systems(Startup, |mut commands: Commands| {
-            commands.spawn(Camera2d);
-        })
-        .add_systems(Update, (advance, dynamics::poll, test_mode))
-        .add_systems(EguiPrimaryContextPass, ui::draw)
+        .add_plugins(LabPlugin::new(lab, TestMode::from_args(&a)))
         .run();
     Ok(())
 }
 
-/// Sampling gets a slice of each frame, so the window stays responsive.
-fn advance(session: Res<Session>, mut ui: ResMut<LabUi>) {
-    ui::poll_training(&session, &mut ui);
-    if ui.paused {
-        return;
+/// The lab in a bevy app (after `EguiPlugin`): polls the lab's jobs every frame,
+/// draws it, and runs the test mode.
+pub struct LabPlugin {
+    lab: Mutex<Option<Lab>>,
+    test: TestMode,
+}
+
+impl LabPlugin {
+    pub fn new(lab: Lab, test: TestMode) -> Self {
+        LabPlugin {
+            lab: Mutex::new(Some(lab)),
+            test,
+        }
     }
-    let mut lab = session.0.lock().expect("lab session lock");
-    if let Err(e) = lab.advance(Duration::from_millis(40)) {
-        drop(lab);
-        ui.paused = true;
-        ui.say(format!("sampling stopped: {e}"), true);
+}
+
+impl Plugin for LabPlugin {
+    fn build(&self, app: &mut App) {
+        let lab = self
+            .lab
+            .lock()
+            .expect("lab plugin lock")
+            .take()
+            .expect("LabPlugin is added once");
+        app.insert_resource(LabWindow(lab))
+            .insert_resource(self.test.clone())
+            .add_systems(Startup, |mut commands: Commands| {
+                commands.spawn(Camera2d);
+            })
+            .add_systems(Update, (poll, test_mode))
+            .add_systems(EguiPrimaryContextPass, draw);
     }
 }
 
 #[derive(Resource)]
-struct TestMode {
+struct LabWindow(Lab);
+
+fn poll(mut lab: ResMut<LabWindow>) {
+    lab.0.poll();
+}
+
+fn draw(mut contexts: EguiContexts, mut lab: ResMut<LabWindow>) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "lab-root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    lab.0.ui(&mut root);
+    Ok(())
+}
+
+/// `--screenshot` and `--exit-after`.
+#[derive(Resource, Clone)]
+pub struct TestMode {
     screenshot: Option<PathBuf>,
     exit_after: Option<f64>,
     shot_at: Option<f64>,
+}
+
+impl TestMode {
+    pub fn from_args(a: &LabArgs) -> Self {
+        TestMode {
+            screenshot: a.screenshot.clone(),
+            exit_after: a.exit_after.or(a.screenshot.as_ref().map(|_| 30.0)),
+            shot_at: None,
+        }
+    }
 }
 
 fn test_mode(

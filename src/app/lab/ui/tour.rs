@@ -1,18 +1,19 @@
 //! A short guided tour for a first-time student: a few steps of text, each of which
 //! may set the lab up to show what it talks about.
 
-use super::{LabUi, Session, Tab};
+use super::Tab;
 use bevy_egui::egui;
-use walkjump::lab::session::PlanarLab;
 
-struct Step {
-    title: &'static str,
-    text: &'static str,
-    tab: Tab,
-    sigma: Option<f64>,
+pub struct Step {
+    pub title: &'static str,
+    pub text: &'static str,
+    /// The tab the step talks about; the tour opens it.
+    pub tab: Tab,
+    /// The noise level it talks about, if any; the walk-jump tab applies it.
+    pub sigma: Option<f64>,
 }
 
-const STEPS: [Step; 6] = [
+pub const STEPS: [Step; 6] = [
     Step {
         title: "1. The target and its blurred twin",
         text: "Left: p_X, the density we want samples from (here a double well). Middle: p_Y, the same density after adding Gaussian noise of size σ. The arrows are the score of p_Y, (E[x|y] − y)/σ², which the denoiser gives in one call.",
@@ -51,13 +52,18 @@ const STEPS: [Step; 6] = [
     },
 ];
 
-pub fn window(ctx: &egui::Context, ui_state: &mut LabUi, session: &Session) {
-    let Some(k) = ui_state.tour else {
-        return;
-    };
-    let step = &STEPS[k.min(STEPS.len() - 1)];
-    let mut go_to: Option<usize> = None;
-    let mut close = false;
+/// What the student asked of the tour window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TourAction {
+    GoTo(usize),
+    Close,
+}
+
+/// The tour window at step `k` (0-based).
+pub fn window(ctx: &egui::Context, k: usize) -> Option<TourAction> {
+    let k = k.min(STEPS.len() - 1);
+    let step = &STEPS[k];
+    let mut action = None;
     egui::Window::new("Guided tour")
         .collapsible(false)
         .resizable(false)
@@ -68,44 +74,20 @@ pub fn window(ctx: &egui::Context, ui_state: &mut LabUi, session: &Session) {
             ui.label(step.text);
             ui.horizontal(|ui| {
                 if ui.add_enabled(k > 0, egui::Button::new("◀ Back")).clicked() {
-                    go_to = Some(k - 1);
+                    action = Some(TourAction::GoTo(k - 1));
                 }
                 if k + 1 < STEPS.len() {
                     if ui.button("Next ▶").clicked() {
-                        go_to = Some(k + 1);
+                        action = Some(TourAction::GoTo(k + 1));
                     }
                 } else if ui.button("Finish").clicked() {
-                    close = true;
+                    action = Some(TourAction::Close);
                 }
                 if ui.button("Close").clicked() {
-                    close = true;
+                    action = Some(TourAction::Close);
                 }
                 ui.label(format!("{}/{}", k + 1, STEPS.len()));
             });
         });
-    if close {
-        ui_state.tour = None;
-    }
-    if let Some(n) = go_to {
-        let mut lab = session.0.lock().expect("lab session lock");
-        apply_step(ui_state, &mut lab, n);
-    }
-}
-
-/// Open the tour at step `n` and set the lab up as that step describes.
-pub fn apply_step(ui_state: &mut LabUi, lab: &mut PlanarLab, n: usize) {
-    let n = n.min(STEPS.len() - 1);
-    ui_state.tour = Some(n);
-    let s = &STEPS[n];
-    ui_state.tab = s.tab;
-    if let Some(sigma) = s.sigma {
-        if (lab.params.sigma - sigma).abs() > 1e-9 {
-            let r = lab.set_sigma(sigma);
-            ui_state.sigma = sigma;
-            ui_state.dt = lab.params.dt;
-            if let Err(e) = r {
-                ui_state.say(format!("σ: {e}"), true);
-            }
-        }
-    }
+    action
 }
