@@ -1,21 +1,8 @@
-//! Walk-Jump Studio core: molecules, systems with known energies, the walk-jump
-//! sampler, exact denoisers, analysis and trajectory I/O. Nothing here depends on a GUI.
+//! The layers of Walk-Jump Studio under one name, for the command line and the
+//! integration tests: `walkjump::molecule` and the rest of the core come from
+//! `walkjump-core`, `walkjump::nn`, `walkjump::lab` and `walkjump::live` from
+//! `walkjump-nn` (ARCHITECTURE.md).
 
-pub mod analysis;
-pub mod denoiser;
-pub mod error;
-pub mod geometry;
-pub mod io;
-pub mod lab;
-pub mod langevin;
-pub mod live;
-pub mod md;
-pub mod molecule;
-pub mod nn;
-pub mod plots;
-pub mod rng;
-pub mod sampler;
-pub mod systems;
-pub mod toy;
-
-pub use error::{Error, Result};
+pub use walkjump_core::*;
+pub use walkjump_nn as nn;
+pub use walkjump_nn::{lab, live};

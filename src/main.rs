@@ -1,6 +1,5 @@
 //! `walkjump`: the command-line face of Walk-Jump Studio.
 
-mod app;
 mod cli;
 
 use clap::Parser;

@@ -119,7 +119,10 @@ fn without_a_display_the_app_says_what_to_do() {
         assert!(!o.status.success(), "{args:?} must fail without a display");
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
         for hint in ["DISPLAY", "xvfb-run", "walkjump sample"] {
-            assert!(err.contains(hint), "{args:?}: the message lacks {hint}: {err}");
+            assert!(
+                err.contains(hint),
+                "{args:?}: the message lacks {hint}: {err}"
+            );
         }
     }
 }

@@ -4,23 +4,12 @@
 //! and what the tree then shows. The real window is tested by the Xvfb screenshot
 //! test in tests/gui.rs.
 //!
-//! The lab's GUI is part of the `walkjump` binary, not the library, so its egui half
-//! (`src/app/lab/ui`, no bevy in it) and the painting helpers it uses are compiled
-//! into this test under the same module paths.
+//! The lab's egui half (`walkjump_app::lab::ui`, no bevy in it) is a plain library
+//! module, so the tests drive it directly.
 
 mod common;
 
-#[allow(dead_code)]
-#[path = "../src/app/paint.rs"]
-pub mod paint;
-// What only the binary's bevy shell uses is dead here.
-#[allow(dead_code)]
-#[path = "../src/app/lab/ui/mod.rs"]
-mod ui;
-/// The paths the lab's files use (`crate::app::paint`).
-mod app {
-    pub use crate::paint;
-}
+use walkjump_app::lab::ui;
 
 use bevy_egui::egui;
 use egui::accesskit::{Action, ActionData, ActionRequest, Role, Toggled};

@@ -3,7 +3,9 @@
 mod common;
 
 use std::time::{Duration, Instant};
-use walkjump::live::{self, SamplerCommand, SamplerEvent, LiveConfig, LiveHandle, Snapshot, SystemSpec};
+use walkjump::live::{
+    self, LiveConfig, LiveHandle, SamplerCommand, SamplerEvent, Snapshot, SystemSpec,
+};
 use walkjump::nn::BackendKind;
 
 fn ala2_spec() -> SystemSpec {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use walkjump::io::{read_trajectory, write_atomically, write_trajectory};
-use walkjump::live::{self, SamplerEvent, LiveConfig, LiveHandle, Snapshot, SystemSpec};
+use walkjump::live::{self, LiveConfig, LiveHandle, SamplerEvent, Snapshot, SystemSpec};
 use walkjump::molecule::{load_structure, LoadOptions};
 use walkjump::nn::BackendKind;
 

@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// The desktop app: live walk-jump sampling with 3-D view and panels.
-    Gui(crate::app::GuiArgs),
+    Gui(walkjump_app::GuiArgs),
     /// Reference Langevin (BAOAB) dynamics of a system with known energy.
     Md(md::MdArgs),
     /// Walk-jump sampling with an exact, energy-based or learned denoiser.
@@ -42,14 +42,14 @@ pub enum Command {
     /// Planar systems, where everything is exact: TVDs of walk and jumps for several σ.
     Exact(exact::ExactArgs),
     /// The teaching lab: exact 2-D walk-jump, diffusion beside it, trajectory diffusion.
-    Lab(crate::app::lab::LabArgs),
+    Lab(walkjump_app::lab::LabArgs),
     /// DynamicsDiffusion on the double well: train the trajectory model or evaluate it.
     Dynamics(dynamics::DynamicsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Gui(Default::default())) {
-        Command::Gui(a) => crate::app::run(a),
+        Command::Gui(a) => walkjump_app::run(a),
         Command::Md(a) => md::run(a),
         Command::Sample(a) => sample::run(a),
         Command::Analyze(a) => analyze::run(a),
@@ -57,6 +57,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Exact(a) => exact::run(a),
         Command::Train(a) => train::run(a),
         Command::Dynamics(a) => dynamics::run(a),
-        Command::Lab(a) => crate::app::lab::run(a),
+        Command::Lab(a) => walkjump_app::lab::run(a),
     }
 }

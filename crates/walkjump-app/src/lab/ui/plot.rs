@@ -1,0 +1,31 @@
+//! What the tabs' plots share: density panels and the map into them.
+
+use crate::paint::{fill_density, frame};
+use bevy_egui::egui::{self, Pos2, Rect, Vec2};
+use walkjump_core::analysis::{Hist2d, Range};
+
+/// Map a point in data coordinates into a plot rectangle.
+pub fn to_screen(plot: Rect, xr: Range, yr: Range, p: [f64; 2]) -> Pos2 {
+    Pos2::new(
+        plot.min.x + ((p[0] - xr.lo) / (xr.hi - xr.lo)) as f32 * plot.width(),
+        plot.max.y - ((p[1] - yr.lo) / (yr.hi - yr.lo)) as f32 * plot.height(),
+    )
+}
+
+/// A density panel; returns the painter and plot rectangle for overlays.
+pub fn density_plot_ui(
+    ui: &mut egui::Ui,
+    h: &Hist2d,
+    size: Vec2,
+    title: &str,
+) -> (egui::Painter, Rect) {
+    let id = ui.next_auto_id().with("plot");
+    let (painter, plot) = frame(ui, size, title);
+    // The title is painted, not a widget: say it to screen readers (and UI tests).
+    ui.interact(plot, id, egui::Sense::hover())
+        .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Image, true, title));
+    // Exact laws are positive everywhere on their grid; past 9 k_BT it is only noise.
+    fill_density(&painter, plot, &h.counts, h.x.bins, h.y.bins, 9.0);
+    // Overlays (paths, arrows) stay inside the plot.
+    (painter.with_clip_rect(plot), plot)
+}

@@ -1,0 +1,572 @@
+//! The egui panels: menus, sampler controls, live statistics, status bar.
+
+use super::link::{Live, SamplerProblem};
+use super::paint::{self, Series};
+use super::palette;
+use super::view3d::CentralRect;
+use super::{asset, Bundled};
+use bevy::diagnostic::{DiagnosticsStore, FrameTimeDiagnosticsPlugin};
+use bevy::prelude::*;
+use bevy::tasks::{block_on, futures_lite::future::poll_once, AsyncComputeTaskPool, Task};
+use bevy_egui::egui::{self, Color32, Vec2};
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
+use std::path::PathBuf;
+use walkjump_nn::live::{HistogramView, LiveParams, SamplerCommand, SystemSpec};
+
+#[derive(Clone, Copy, Debug)]
+enum Purpose {
+    OpenPdb,
+    OpenModel,
+    OpenReference,
+    SaveEnsemble,
+    SaveMetrics,
+    ExportPng,
+    ExportSvg,
+}
+
+/// Dialog in flight and the path box.
+#[derive(Resource, Default)]
+pub struct Ui {
+    dialog: Option<(Purpose, Task<Option<PathBuf>>)>,
+    path_text: String,
+    show_log: bool,
+    /// The newest problem and when it came; shown for a while, the log keeps all.
+    problem: Option<(std::time::Instant, String)>,
+}
+
+pub struct PanelsPlugin;
+
+impl Plugin for PanelsPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Ui>()
+            .add_systems(EguiPrimaryContextPass, draw);
+    }
+}
+
+/// Open or save through the desktop's file dialog, off the GUI thread.
+fn start_dialog(ui: &mut Ui, purpose: Purpose) {
+    if ui.dialog.is_some() {
+        return;
+    }
+    let mut d = rfd::AsyncFileDialog::new();
+    d = match purpose {
+        Purpose::OpenPdb => d.add_filter("PDB", &["pdb", "cif"]),
+        Purpose::OpenModel => d.add_filter("walk-jump model", &["wjm"]),
+        Purpose::OpenReference => d.add_filter("trajectory", &["dcd", "xtc", "pdb"]),
+        Purpose::SaveEnsemble => d
+            .add_filter("trajectory", &["dcd", "xtc", "pdb"])
+            .set_file_name("ensemble.dcd"),
+        Purpose::SaveMetrics => d
+            .add_filter("JSON", &["json"])
+            .set_file_name("metrics.json"),
+        Purpose::ExportPng | Purpose::ExportSvg => d,
+    };
+    let task = AsyncComputeTaskPool::get().spawn(async move {
+        let h = match purpose {
+            Purpose::SaveEnsemble | Purpose::SaveMetrics => d.save_file().await,
+            Purpose::ExportPng | Purpose::ExportSvg => d.pick_folder().await,
+            _ => d.pick_file().await,
+        };
+        h.map(|h| h.path().to_path_buf())
+    });
+    ui.dialog = Some((purpose, task));
+}
+
+/// Act on a path the user chose, from a dialog or typed into the path box.
+fn act(live: &mut Live, purpose_path: (Purpose, PathBuf)) {
+    let (purpose, path) = purpose_path;
+    match purpose {
+        Purpose::OpenPdb => {
+            let current = live.info.as_ref().map(|i| i.spec.clone());
+            let model = match &current {
+                Some(SystemSpec::Molecule { model, .. }) => model.clone(),
+                _ => asset("models/ala2.wjm"),
+            };
+            open(
+                live,
+                SystemSpec::Molecule {
+                    pdb: path,
+                    model,
+                    reference: None,
+                },
+            );
+        }
+        Purpose::OpenModel => match live.info.as_ref().map(|i| i.spec.clone()) {
+            Some(SystemSpec::Molecule { pdb, reference, .. }) => open(
+                live,
+                SystemSpec::Molecule {
+                    pdb,
+                    model: path,
+                    reference,
+                },
+            ),
+            Some(SystemSpec::Cluster { name, .. }) => {
+                open(live, SystemSpec::Cluster { name, model: path })
+            }
+            None => live.say("open a molecule first", true),
+        },
+        Purpose::OpenReference => live.send(SamplerCommand::LoadReference(path)),
+        Purpose::SaveEnsemble => live.send(SamplerCommand::SaveEnsemble(path)),
+        Purpose::SaveMetrics => live.send(SamplerCommand::SaveMetrics(path)),
+        Purpose::ExportPng | Purpose::ExportSvg => live.send(SamplerCommand::ExportPlots {
+            dir: path,
+            ext: if matches!(purpose, Purpose::ExportPng) {
+                "png"
+            } else {
+                "svg"
+            }
+            .into(),
+        }),
+    }
+}
+
+/// Open a PDB with the current model, as the menu does.
+pub fn act_open_pdb(live: &mut Live, path: PathBuf) {
+    act(live, (Purpose::OpenPdb, path));
+}
+
+pub fn open(live: &mut Live, spec: SystemSpec) {
+    live.say(format!("opening {} …", spec.label()), false);
+    live.send(SamplerCommand::Load(spec));
+}
+
+fn draw(
+    mut contexts: EguiContexts,
+    mut live: ResMut<Live>,
+    mut ui_state: ResMut<Ui>,
+    mut central: ResMut<CentralRect>,
+    diagnostics: Res<DiagnosticsStore>,
+    mut problems: MessageReader<SamplerProblem>,
+) -> Result {
+    if let Some(p) = problems.read().last() {
+        ui_state.problem = Some((std::time::Instant::now(), p.0.clone()));
+    }
+    if let Some((purpose, task)) = ui_state.dialog.as_mut() {
+        if let Some(result) = block_on(poll_once(task)) {
+            let purpose = *purpose;
+            ui_state.dialog = None;
+            if let Some(path) = result {
+                act(&mut live, (purpose, path));
+            }
+        }
+    }
+    let ctx = contexts.ctx_mut()?.clone();
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    let fps = diagnostics
+        .get(&FrameTimeDiagnosticsPlugin::FPS)
+        .and_then(|d| d.smoothed())
+        .unwrap_or(0.0);
+
+    egui::Panel::top("menu").show(&mut root, |ui| menu_bar(ui, &mut live, &mut ui_state));
+    egui::Panel::bottom("status").show(&mut root, |ui| {
+        status_bar(ui, &mut live, &mut ui_state, fps)
+    });
+    egui::Panel::left("controls")
+        .default_size(270.0)
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| controls(ui, &mut live));
+        });
+    egui::Panel::right("stats")
+        .default_size(470.0)
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| stats(ui, &live));
+        });
+    let rest = root.available_rect_before_wrap();
+    // Captions over the two viewports.
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        "captions".into(),
+    ));
+    let sigma = live.snap.as_ref().map(|s| s.params.sigma).unwrap_or(0.0);
+    let chain = live.snap.as_ref().map(|s| s.chain).unwrap_or(0);
+    painter.text(
+        rest.left_top() + Vec2::new(8.0, 6.0),
+        egui::Align2::LEFT_TOP,
+        format!("walk  y = x + noise   (σ = {sigma:.3}, chain {chain})"),
+        egui::FontId::proportional(14.0),
+        palette::TEXT,
+    );
+    painter.text(
+        egui::pos2(rest.center().x + 8.0, rest.top() + 6.0),
+        egui::Align2::LEFT_TOP,
+        "jump  x̂(y), trail of earlier jumps",
+        egui::FontId::proportional(14.0),
+        palette::TEXT,
+    );
+    painter.line_segment(
+        [
+            egui::pos2(rest.center().x, rest.top()),
+            egui::pos2(rest.center().x, rest.bottom()),
+        ],
+        egui::Stroke::new(1.0, Color32::from_gray(70)),
+    );
+    central.0 = Some(Rect::new(rest.min.x, rest.min.y, rest.max.x, rest.max.y));
+    // A recent problem stays in view for a while; the log keeps all of them.
+    if let Some((at, text)) = &ui_state.problem {
+        if at.elapsed().as_secs_f32() < 20.0 {
+            egui::Window::new("Problem")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_TOP, Vec2::new(0.0, 40.0))
+                .show(&ctx, |ui| {
+                    ui.colored_label(palette::ERROR, text);
+                });
+        }
+    }
+    Ok(())
+}
+
+fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("System", |ui| {
+            if ui.button("Alanine dipeptide").clicked() {
+                open(live, Bundled::ala2());
+            }
+            if ui.button("LJ-13 cluster").clicked() {
+                open(live, Bundled::cluster("lj13"));
+            }
+            if ui.button("LJ-55 cluster").clicked() {
+                open(live, Bundled::cluster("lj55"));
+            }
+            ui.separator();
+            if ui.button("Open PDB…").clicked() {
+                start_dialog(st, Purpose::OpenPdb);
+            }
+            if ui.button("Open model…").clicked() {
+                start_dialog(st, Purpose::OpenModel);
+            }
+            if ui.button("Open reference trajectory…").clicked() {
+                start_dialog(st, Purpose::OpenReference);
+            }
+            ui.separator();
+            if ui
+                .button("Open the Lab (new window)")
+                .on_hover_text("2-D walk-jump, diffusion and trajectory diffusion, for teaching")
+                .clicked()
+            {
+                // Its own process: the lab has its own window and no 3-D view.
+                let r = std::env::current_exe()
+                    .and_then(|exe| std::process::Command::new(exe).arg("lab").spawn());
+                match r {
+                    Ok(_) => live.say("the Lab opens in a new window", false),
+                    Err(e) => live.say(format!("could not start the Lab: {e}"), true),
+                }
+            }
+        });
+        ui.menu_button("Save", |ui| {
+            ui.weak(save_holds(live));
+            if ui.button("Ensemble (DCD or PDB)…").clicked() {
+                start_dialog(st, Purpose::SaveEnsemble);
+            }
+            if ui.button("Metrics (JSON)…").clicked() {
+                start_dialog(st, Purpose::SaveMetrics);
+            }
+            if ui.button("Panels as PNG (folder)…").clicked() {
+                start_dialog(st, Purpose::ExportPng);
+            }
+            if ui.button("Panels as SVG (folder)…").clicked() {
+                start_dialog(st, Purpose::ExportSvg);
+            }
+        });
+        ui.separator();
+        ui.label("path:");
+        ui.add(egui::TextEdit::singleline(&mut st.path_text).desired_width(260.0));
+        let path = PathBuf::from(st.path_text.trim());
+        let has = !st.path_text.trim().is_empty();
+        for (label, purpose) in [
+            ("open PDB", Purpose::OpenPdb),
+            ("open model", Purpose::OpenModel),
+            ("open reference", Purpose::OpenReference),
+            ("save ensemble", Purpose::SaveEnsemble),
+            ("save metrics", Purpose::SaveMetrics),
+            ("export png", Purpose::ExportPng),
+            ("export svg", Purpose::ExportSvg),
+        ] {
+            if ui.add_enabled(has, egui::Button::new(label)).clicked() {
+                act(live, (purpose, path.clone()));
+            }
+        }
+    });
+}
+
+fn controls(ui: &mut egui::Ui, live: &mut Live) {
+    let Some(info) = live.info.clone() else {
+        ui.label("loading…");
+        return;
+    };
+    ui.heading(&info.name);
+    ui.label(format!(
+        "{} atoms · {}",
+        info.topology.n_atoms(),
+        info.denoiser
+    ));
+    if let Some(ts) = info.trained_sigma {
+        ui.label(format!("model trained at σ = {ts}"));
+    }
+    ui.separator();
+    // The sampler may pause itself (after an error): its word counts.
+    let paused = live.snap.as_ref().map_or(live.paused, |s| s.paused);
+    ui.horizontal(|ui| {
+        if ui
+            .button(if paused { "▶ Play" } else { "⏸ Pause" })
+            .clicked()
+        {
+            live.set_paused(!paused);
+        }
+        if ui.button("Step").clicked() {
+            live.set_paused(true);
+            live.send(SamplerCommand::Step);
+        }
+        if ui.button("Reset run").clicked() {
+            live.send(SamplerCommand::Reset);
+        }
+    });
+    ui.separator();
+    let Some(mut p) = live.params else {
+        return;
+    };
+    let before = p;
+    let s0 = info.trained_sigma.unwrap_or(p.sigma);
+    ui.label("Walk (BAOAB in y) and jump");
+    ui.add(
+        egui::Slider::new(&mut p.sigma, s0 * 0.1..=s0 * 4.0)
+            .logarithmic(true)
+            .text("σ noise"),
+    );
+    ui.add(
+        egui::Slider::new(&mut p.gamma, 0.01..=20.0)
+            .logarithmic(true)
+            .text("γ friction"),
+    );
+    ui.add(
+        egui::Slider::new(&mut p.dt, p.sigma * 0.02..=p.sigma * 3.0)
+            .logarithmic(true)
+            .text("Δt step"),
+    );
+    ui.add(
+        egui::Slider::new(&mut p.mass, 0.1..=10.0)
+            .logarithmic(true)
+            .text("M mass"),
+    );
+    ui.add(
+        egui::Slider::new(&mut p.chains, 1..=256)
+            .logarithmic(true)
+            .text("chains"),
+    );
+    ui.add(egui::Slider::new(&mut p.jump_every, 1..=50).text("jump every"));
+    if ui
+        .button("Defaults (σ from the model, γ = 1, Δt = σ, M = 1)")
+        .clicked()
+    {
+        p = LiveParams {
+            chains: p.chains,
+            ..info.defaults
+        };
+    }
+    if p.sigma != before.sigma {
+        // Keep the step in proportion to the noise (JAMUN's Δt = σ): a step sized for a
+        // larger σ would throw the walk far outside the smoothed density.
+        p.dt = before.dt * p.sigma / before.sigma;
+    }
+    if p != before {
+        live.params = Some(p);
+        live.send(SamplerCommand::SetParams(p));
+    }
+    if let Some(snap) = &live.snap {
+        ui.separator();
+        let mut chain = snap.chain;
+        if ui
+            .add(egui::Slider::new(&mut chain, 0..=p.chains.saturating_sub(1)).text("shown chain"))
+            .changed()
+        {
+            live.send(SamplerCommand::SelectChain(chain));
+        }
+    }
+}
+
+fn stats(ui: &mut egui::Ui, live: &Live) {
+    let Some(snap) = &live.snap else {
+        ui.label("waiting for the first samples…");
+        return;
+    };
+    let st = &snap.stats;
+    let w = ui.available_width().max(300.0);
+    for r in &st.rama {
+        let jsd = r
+            .jsd
+            .map(|j| format!("   JSD to reference {j:.3}"))
+            .unwrap_or_default();
+        ui.label(format!("Ramachandran {}{jsd}", r.residue));
+        ui.horizontal(|ui| {
+            let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
+            paint::heatmap(
+                ui,
+                &r.counts,
+                r.bins,
+                side,
+                &format!("walk-jump (n = {})", snap.kept),
+                true,
+            );
+            if let Some(reference) = &r.reference {
+                paint::heatmap(ui, reference, r.bins, side, "reference MD", true);
+            }
+        });
+    }
+    if !st.jsd_history.is_empty() {
+        paint::lines(
+            ui,
+            Vec2::new(w, 120.0),
+            "Ramachandran JSD against the reference, by samples",
+            &[Series {
+                label: "JSD",
+                points: st.jsd_history.iter().map(|&(n, j)| [n as f64, j]).collect(),
+                color: palette::METRIC,
+            }],
+            true,
+        );
+    }
+    if let Some(t) = &st.tica {
+        ui.label(format!(
+            "TICA 0/1 (fitted on the reference)   {}",
+            t.summary()
+        ));
+        ui.horizontal(|ui| {
+            let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
+            paint::heatmap(ui, &t.counts, t.bins, side, "walk-jump", false);
+            paint::heatmap(ui, &t.reference, t.bins, side, "reference MD", false);
+        });
+    }
+    if let Some(h) = &st.h_r {
+        against_md(ui, Vec2::new(w, 160.0), "h(r), pair distances", h);
+    }
+    if let Some(e) = &st.energy {
+        against_md(ui, Vec2::new(w, 140.0), "energy / k_BT", e);
+    }
+    if !st.acf.is_empty() {
+        let colors = palette::SERIES;
+        let series: Vec<Series> = st
+            .acf
+            .iter()
+            .enumerate()
+            .map(|(k, (label, a))| Series {
+                label,
+                points: a.iter().enumerate().map(|(i, v)| [i as f64, *v]).collect(),
+                color: colors[k % colors.len()],
+            })
+            .collect();
+        paint::lines(
+            ui,
+            Vec2::new(w, 140.0),
+            "torsion autocorrelation by lag (jumps)",
+            &series,
+            true,
+        );
+    }
+}
+
+/// A histogram of the samples as a density, with the MD reference where there is one;
+/// the title gives the TVD and the share of samples outside the range.
+fn against_md(ui: &mut egui::Ui, size: Vec2, title: &str, h: &HistogramView) {
+    let mut series = vec![Series {
+        label: "walk-jump",
+        points: h.samples.density(),
+        color: Color32::from_rgb(90, 200, 230),
+    }];
+    if let Some(r) = &h.reference {
+        series.push(Series {
+            label: "MD",
+            points: r.density(),
+            color: Color32::from_rgb(240, 140, 90),
+        });
+    }
+    let summary = h.summary();
+    let title = if summary.is_empty() {
+        title.to_string()
+    } else {
+        format!("{title}  ({summary})")
+    };
+    paint::lines(ui, size, &title, &series, true);
+}
+
+/// What a save of the ensemble holds: every jump of the run, from the run file.
+fn save_holds(live: &Live) -> String {
+    let Some(s) = live.snap.as_ref() else {
+        return "ensemble: no jumps yet".into();
+    };
+    if s.saveable == s.kept {
+        format!("ensemble: {} jumps (all of this run)", grouped(s.saveable))
+    } else {
+        format!(
+            "ensemble: {} of {} jumps (the run file could not be written)",
+            grouped(s.saveable),
+            grouped(s.kept)
+        )
+    }
+}
+
+/// 12345 as "12,345".
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn status_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
+    ui.horizontal(|ui| {
+        if let Some(s) = &live.snap {
+            ui.label(format!(
+                "{:.0} samples/s · {fps:.0} fps · step {} · {} samples · {} chains · {} restarts{}",
+                s.samples_per_second,
+                s.step,
+                s.kept,
+                s.params.chains,
+                s.restarts,
+                if s.paused { " · paused" } else { "" }
+            ));
+        } else {
+            ui.label(format!("{fps:.0} fps"));
+        }
+        ui.separator();
+        if let Some(m) = live.log.last() {
+            let color = if m.error {
+                palette::ERROR
+            } else {
+                palette::TEXT_DIM
+            };
+            ui.colored_label(color, &m.text);
+        }
+        if ui
+            .small_button(if st.show_log { "hide log" } else { "log" })
+            .clicked()
+        {
+            st.show_log = !st.show_log;
+        }
+    });
+    if st.show_log {
+        egui::ScrollArea::vertical()
+            .max_height(120.0)
+            .stick_to_bottom(true)
+            .show(ui, |ui| {
+                for m in &live.log {
+                    let color = if m.error {
+                        palette::ERROR
+                    } else {
+                        palette::TEXT_DIM
+                    };
+                    ui.colored_label(color, &m.text);
+                }
+            });
+    }
+}

@@ -1,0 +1,71 @@
+//! Handedness of Cα centres. A denoiser that cannot tell a molecule from its mirror
+//! image turns L-residues into D-residues; this counts how often that happened.
+
+use super::dihedral::dihedral_of;
+use crate::molecule::Topology;
+
+/// One chiral centre: the improper N–CA–C–CB, whose sign gives the handedness.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChiralCentre {
+    pub label: String,
+    pub atoms: [usize; 4],
+    /// Sign of the improper in the reference structure.
+    pub sign: f64,
+}
+
+/// Every residue with N, CA, C and CB, its handedness taken from `reference`.
+pub fn chiral_centres(t: &Topology, reference: &[f64]) -> Vec<ChiralCentre> {
+    (0..t.residues.len())
+        .filter_map(|r| {
+            let atoms = [
+                t.find_atom(r, "N")?,
+                t.find_atom(r, "CA")?,
+                t.find_atom(r, "C")?,
+                t.find_atom(r, "CB")?,
+            ];
+            let res = &t.residues[r];
+            Some(ChiralCentre {
+                label: format!("{}{}", res.name, res.number),
+                atoms,
+                sign: dihedral_of(reference, atoms).signum(),
+            })
+        })
+        .collect()
+}
+
+/// Fraction of `frames` in which each centre has the opposite handedness.
+pub fn inverted_fractions(centres: &[ChiralCentre], frames: &[Vec<f64>]) -> Vec<f64> {
+    centres
+        .iter()
+        .map(|c| {
+            let flipped = frames
+                .iter()
+                .filter(|f| dihedral_of(f, c.atoms).signum() != c.sign)
+                .count();
+            flipped as f64 / frames.len().max(1) as f64
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::molecule::{load_structure, LoadOptions};
+
+    #[test]
+    fn a_mirror_image_inverts_every_centre() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .join("assets/alanine-dipeptide.pdb");
+        let s = load_structure(&path, LoadOptions::default()).unwrap();
+        let centres = chiral_centres(&s.topology, &s.positions);
+        assert_eq!(centres.len(), 1);
+        let mirror: Vec<f64> = s
+            .positions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i % 3 == 2 { -v } else { *v })
+            .collect();
+        let f = inverted_fractions(&centres, &[s.positions.clone(), mirror.clone(), mirror]);
+        assert!((f[0] - 2.0 / 3.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,144 @@
+//! The burn backends the learned denoiser runs on: wgpu (GPU, or lavapipe on a CPU
+//! machine) and ndarray (CPU).
+
+use super::denoiser::LearnedDenoiser;
+use super::model::LearnedModel;
+use std::path::Path;
+use walkjump_core::denoiser::Denoiser;
+use walkjump_core::error::{Error, Result};
+use walkjump_core::molecule::Topology;
+
+pub type Cpu = burn::backend::NdArray<f32>;
+pub type Gpu = burn::backend::Wgpu<f32, i32>;
+pub type CpuTrain = burn::backend::Autodiff<Cpu>;
+pub type GpuTrain = burn::backend::Autodiff<Gpu>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum BackendKind {
+    /// wgpu when a real GPU adapter exists, otherwise ndarray.
+    Auto,
+    Wgpu,
+    Ndarray,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Auto => "auto",
+            BackendKind::Wgpu => "wgpu",
+            BackendKind::Ndarray => "ndarray",
+        }
+    }
+
+    /// Decide `Auto`: a software Vulkan driver (lavapipe) runs this network many times
+    /// slower than ndarray on the same cores, so only a hardware adapter wins wgpu.
+    pub fn resolve(self) -> BackendKind {
+        match self {
+            BackendKind::Auto if gpu_adapter().is_some() && wgpu_available().is_ok() => {
+                BackendKind::Wgpu
+            }
+            BackendKind::Auto => BackendKind::Ndarray,
+            k => k,
+        }
+    }
+}
+
+/// Name of the first hardware (discrete or integrated) GPU adapter, if any.
+pub fn gpu_adapter() -> Option<String> {
+    static FOUND: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let instance = wgpu::Instance::default();
+            let adapters = block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+            adapters.iter().map(|a| a.get_info()).find_map(|i| {
+                matches!(
+                    i.device_type,
+                    wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu
+                )
+                .then(|| i.name.clone())
+            })
+        })
+        .clone()
+}
+
+/// Adapter enumeration is a future that native wgpu resolves at once; poll it to the end.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(BackendKind::Auto),
+            "wgpu" | "gpu" => Ok(BackendKind::Wgpu),
+            "ndarray" | "cpu" => Ok(BackendKind::Ndarray),
+            _ => Err(Error::Parameter(format!(
+                "unknown backend {s:?}: use auto, wgpu or ndarray"
+            ))),
+        }
+    }
+}
+
+/// Whether a wgpu adapter can be created here. wgpu panics (on a worker thread) when
+/// there is none, so the probe runs on its own thread and reports instead.
+pub fn wgpu_available() -> std::result::Result<(), String> {
+    static PROBE: std::sync::OnceLock<std::result::Result<(), String>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let r = std::thread::spawn(|| {
+                let d = burn::backend::wgpu::WgpuDevice::default();
+                let t = burn::tensor::Tensor::<Gpu, 1>::ones([4], &d);
+                let s: f32 = t.sum().into_scalar();
+                s
+            })
+            .join();
+            std::panic::set_hook(hook);
+            match r {
+                Ok(s) if (s - 4.0).abs() < 1e-6 => Ok(()),
+                Ok(s) => Err(format!("wgpu returned a wrong sum ({s})")),
+                Err(e) => Err(e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| {
+                        "no usable wgpu adapter (is a Vulkan driver installed?)".into()
+                    })),
+            }
+        })
+        .clone()
+}
+
+/// Load a model file and put it behind the sampler's interface on the chosen backend.
+pub fn load_denoiser(
+    kind: BackendKind,
+    path: &Path,
+    topology: &Topology,
+) -> Result<Box<dyn Denoiser>> {
+    Ok(match kind.resolve() {
+        BackendKind::Auto | BackendKind::Ndarray => {
+            let d = Default::default();
+            let m = LearnedModel::<Cpu>::load(path, &d)?;
+            Box::new(LearnedDenoiser::new(m, topology, d, "ndarray")?)
+        }
+        BackendKind::Wgpu => {
+            wgpu_available().map_err(|e| {
+                Error::Denoiser(format!(
+                    "the wgpu backend is not available: {e}; use --backend ndarray"
+                ))
+            })?;
+            let d = burn::backend::wgpu::WgpuDevice::default();
+            let m = LearnedModel::<Gpu>::load(path, &d)?;
+            Box::new(LearnedDenoiser::new(m, topology, d, "wgpu")?)
+        }
+    })
+}

@@ -1,0 +1,164 @@
+//! The live sampler behind the desktop app: a walk-jump run on its own thread that
+//! takes commands and sends back frames and statistics over crossbeam channels.
+//!
+//! It knows nothing of any GUI. The thread owns the denoiser (and so its burn
+//! device) and every accumulator, so a slow or busy consumer only misses display
+//! snapshots: each snapshot carries the statistics of *all* samples so far.
+
+mod runfile;
+mod stats;
+mod worker;
+
+pub use runfile::default_root as default_run_dir;
+pub use stats::{HistogramView, LiveStats, RamaView, StatsView, TicaView};
+pub use worker::{spawn, LiveHandle};
+
+use crate::BackendKind;
+use std::path::PathBuf;
+use walkjump_core::molecule::Topology;
+
+/// What to sample.
+#[derive(Debug, Clone)]
+pub enum SystemSpec {
+    /// A molecule from a PDB file with a learned model, and optionally reference MD.
+    Molecule {
+        pdb: PathBuf,
+        model: PathBuf,
+        reference: Option<PathBuf>,
+    },
+    /// A built-in LJ cluster (`lj13`, `lj55`) with a learned model. Reference h(r)
+    /// and energies come from Rust MD.
+    Cluster { name: String, model: PathBuf },
+}
+
+impl SystemSpec {
+    pub fn label(&self) -> String {
+        match self {
+            SystemSpec::Molecule { pdb, .. } => pdb
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| pdb.display().to_string()),
+            SystemSpec::Cluster { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// The knobs a user turns while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LiveParams {
+    pub sigma: f64,
+    pub gamma: f64,
+    pub dt: f64,
+    pub mass: f64,
+    pub chains: usize,
+    pub jump_every: usize,
+}
+
+impl LiveParams {
+    /// The JAMUN defaults for noise level σ: γ = 1, Δt = σ, M = 1, a jump every step.
+    pub fn defaults(sigma: f64, chains: usize) -> Self {
+        LiveParams {
+            sigma,
+            gamma: 1.0,
+            dt: sigma,
+            mass: 1.0,
+            chains,
+            jump_every: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum SamplerCommand {
+    SetParams(LiveParams),
+    Pause(bool),
+    /// One walk-jump step, also while paused.
+    Step,
+    /// Back to the starting structure; statistics cleared.
+    Reset,
+    Load(SystemSpec),
+    /// Reference trajectory for the current molecule.
+    LoadReference(PathBuf),
+    /// Which chain the frames show.
+    SelectChain(usize),
+    /// Write every jump of the run (.pdb, .dcd or .xtc, with a .json sidecar of the run),
+    /// read back from the run file.
+    SaveEnsemble(PathBuf),
+    /// Write the metrics and the parameter history as JSON.
+    SaveMetrics(PathBuf),
+    /// Write every panel as a figure into a folder; the extension is png or svg.
+    ExportPlots {
+        dir: PathBuf,
+        ext: String,
+    },
+    Shutdown,
+}
+
+/// What the GUI needs to draw a molecule: elements and bonds never change in a run.
+#[derive(Debug, Clone)]
+pub struct SystemInfo {
+    /// What was opened: the GUI builds the next "open model" or "open PDB" from it.
+    pub spec: SystemSpec,
+    pub name: String,
+    pub topology: Topology,
+    pub is_peptide: bool,
+    pub is_cluster: bool,
+    pub denoiser: String,
+    pub trained_sigma: Option<f64>,
+    pub defaults: LiveParams,
+    pub params: LiveParams,
+    pub has_reference: bool,
+    /// What loading corrected in the structure file (contradicting element columns).
+    pub load_notes: Vec<String>,
+}
+
+/// One display frame: the selected chain's noisy y and its jump, positions in the
+/// molecule's length unit, plus all statistics so far.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub step: u64,
+    pub chain: usize,
+    pub y: Vec<f32>,
+    pub x: Vec<f32>,
+    /// Earlier jumps of the selected chain, oldest first.
+    pub trail: Vec<Vec<f32>>,
+    pub kept: usize,
+    /// Jumps a save holds: all of `kept`, unless the run file could not be written
+    /// (a full disk), when it stopped at this many.
+    pub saveable: usize,
+    pub samples_per_second: f64,
+    pub params: LiveParams,
+    pub restarts: usize,
+    pub paused: bool,
+    pub stats: StatsView,
+}
+
+#[derive(Debug, Clone)]
+pub enum SamplerEvent {
+    Loaded(Box<SystemInfo>),
+    Snapshot(Box<Snapshot>),
+    /// Something went wrong; the previous state is kept.
+    Error(String),
+    /// Something the user should know that is not an error.
+    Notice(String),
+}
+
+pub struct LiveConfig {
+    pub backend: BackendKind,
+    pub chains: usize,
+    pub seed: u64,
+    /// Where the run file (every jump, for saving) goes: a directory per run is made
+    /// under it. None: [`default_run_dir`], `$TMPDIR/walkjump-runs`.
+    pub run_dir: Option<PathBuf>,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            backend: BackendKind::Auto,
+            chains: 8,
+            seed: 1,
+            run_dir: None,
+        }
+    }
+}

@@ -1,0 +1,503 @@
+//! Training a denoiser at fixed σ: denoising score matching (DSM), the force-based
+//! target of PSM where forces are in the data, or a mix of the two.
+//!
+//! For a clean frame x and y = x + σε, DSM regresses x̂(y) on x. PSM uses
+//! E[x | y] = y + σ² E[∇log p(x) | y] (the smoothed score is the average force/k_BT
+//! under p(x | y)), i.e. it regresses x̂(y) on y + σ² f(x) with f = F/k_BT; its target
+//! has lower variance and does not inherit the bias of where the frames came from.
+
+use super::features::{mean_squared_edge, Vocabulary};
+use super::model::{LearnedModel, ModelMeta, Scalings};
+use super::network::{EquivariantNet, Graph, NetConfig};
+use super::schedule::CosineSchedule;
+use super::trainer::{run_training, TrainLoop, TrainProgress, Trainer};
+use burn::module::AutodiffModule;
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, Tensor, TensorData};
+use rand::Rng;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use walkjump_core::error::{Error, Result};
+use walkjump_core::geometry::{centre, kabsch, rotate};
+use walkjump_core::molecule::Topology;
+use walkjump_core::rng::{fill_normal, seeded, WjRng};
+
+/// Frames (and optionally forces divided by k_BT) of one molecule.
+pub struct TrainData {
+    pub topology: Topology,
+    pub molecule: String,
+    pub length_unit: String,
+    pub frames: Vec<Vec<f64>>,
+    pub forces: Option<Vec<Vec<f64>>>,
+}
+
+impl TrainData {
+    /// Refuse data that would train garbage, saying what and where.
+    pub fn validate(&self, need_forces: bool) -> Result<()> {
+        let dim = 3 * self.topology.n_atoms();
+        if self.frames.len() < 10 {
+            return Err(Error::Parameter(format!(
+                "only {} frames: need at least 10 to train and validate",
+                self.frames.len()
+            )));
+        }
+        let check = |what: &str, set: &[Vec<f64>]| -> Result<()> {
+            for (i, f) in set.iter().enumerate() {
+                if f.len() != dim {
+                    return Err(Error::Parameter(format!(
+                        "{what} frame {i} has {} atoms but the topology has {}",
+                        f.len() / 3,
+                        dim / 3
+                    )));
+                }
+                if let Some(k) = f.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::Parameter(format!(
+                        "{what} frame {i} has a non-finite value at atom {}",
+                        k / 3 + 1
+                    )));
+                }
+            }
+            Ok(())
+        };
+        check("coordinate", &self.frames)?;
+        match &self.forces {
+            Some(f) => {
+                if f.len() != self.frames.len() {
+                    return Err(Error::Parameter(format!(
+                        "{} force frames for {} coordinate frames",
+                        f.len(),
+                        self.frames.len()
+                    )));
+                }
+                check("force", f)?;
+            }
+            None if need_forces => {
+                return Err(Error::Parameter(
+                    "the PSM objective needs forces, and none were given (--forces)".into(),
+                ))
+            }
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TrainConfig {
+    pub sigma: f64,
+    pub steps: usize,
+    pub batch: usize,
+    pub learning_rate: f64,
+    /// Weight of the PSM (force) target: 0 is pure DSM, 1 pure PSM.
+    pub psm_weight: f64,
+    /// The last part of the frames, held out for validation.
+    pub validation_fraction: f64,
+    pub validate_every: usize,
+    pub checkpoint_every: usize,
+    pub seed: u64,
+    pub net: NetConfig,
+    /// Start from the weights of this model (same network settings and σ) instead of
+    /// random ones: to train on after a run has ended.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
+    /// Stop after this many seconds of this run even if `steps` are not done. The
+    /// learning-rate schedule follows whichever budget runs out first, so a run cut
+    /// by time still ends at the low rate.
+    #[serde(default)]
+    pub max_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct CurvePoint {
+    pub step: usize,
+    pub train_loss: f64,
+    pub validation_loss: f64,
+    /// RMS error of x̂ against the clean frame on held-out data, per atom, in the data's
+    /// length unit (the DSM error whatever the objective).
+    pub validation_rmsd: f64,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct TrainSummary {
+    pub config: Option<TrainConfig>,
+    pub molecule: String,
+    pub frames_train: usize,
+    pub frames_validation: usize,
+    pub parameters: usize,
+    pub c_data: f64,
+    pub curve: Vec<CurvePoint>,
+    pub final_validation_rmsd: f64,
+    /// RMSD of the trivial denoiser x̂ = c_skip·y (what the network must beat).
+    pub baseline_validation_rmsd: f64,
+    pub wall_seconds: f64,
+    pub samples_per_second: f64,
+    pub resumed_from_step: usize,
+    /// Steps actually taken (fewer than configured when a time budget ended the run).
+    #[serde(default)]
+    pub steps_done: usize,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CheckpointState {
+    step: usize,
+    summary: TrainSummary,
+}
+
+fn checkpoint_paths(out: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let s = out.as_os_str().to_string_lossy().to_string();
+    (
+        PathBuf::from(format!("{s}.ckpt")),
+        PathBuf::from(format!("{s}.ckpt-optim")),
+        PathBuf::from(format!("{s}.ckpt.json")),
+    )
+}
+
+/// One noisy example: the rotated-back noisy input and its regression target.
+struct Example {
+    y: Vec<f64>,
+    target: Vec<f64>,
+    clean: Vec<f64>,
+}
+
+fn make_example(x: &[f64], f: Option<&[f64]>, sigma: f64, w: f64, rng: &mut WjRng) -> Example {
+    let mut x = x.to_vec();
+    centre(&mut x);
+    let mut eps = vec![0.0; x.len()];
+    fill_normal(rng, &mut eps);
+    let mut y: Vec<f64> = x.iter().zip(&eps).map(|(a, e)| a + sigma * e).collect();
+    centre(&mut y);
+    // Rotating y onto x removes a rotation the network would otherwise have to guess.
+    let r = kabsch(&y, &x);
+    rotate(&mut y, &r);
+    let target = match f {
+        Some(f) if w > 0.0 => {
+            let mut f = f.to_vec();
+            centre(&mut f);
+            x.iter()
+                .zip(&y)
+                .zip(&f)
+                .map(|((xi, yi), fi)| (1.0 - w) * xi + w * (yi + sigma * sigma * fi))
+                .collect()
+        }
+        _ => x.clone(),
+    };
+    Example {
+        y,
+        target,
+        clean: x,
+    }
+}
+
+fn stack<B: burn::tensor::backend::Backend>(
+    rows: &[&[f64]],
+    n: usize,
+    device: &B::Device,
+) -> Tensor<B, 3> {
+    let flat: Vec<f32> = rows
+        .iter()
+        .flat_map(|r| r.iter().map(|&v| v as f32))
+        .collect();
+    Tensor::from_data(TensorData::new(flat, [rows.len(), n, 3]), device)
+}
+
+/// The molecule denoiser's [`Trainer`]: DSM/PSM steps on random training frames,
+/// validation on fixed noisy held-out frames, checkpoints beside the output.
+struct MoleculeTrainer<'a, B: AutodiffBackend> {
+    data: &'a TrainData,
+    cfg: &'a TrainConfig,
+    n_train: usize,
+    /// Always there between steps (an optimiser step takes the network by value).
+    model: Option<LearnedModel<B>>,
+    optim: OptimizerAdaptor<Adam, EquivariantNet<B>, B>,
+    graph: Graph<B>,
+    /// A fixed validation set: held-out frames with fixed noise.
+    val: Vec<Example>,
+    /// The graph on the backend without autodiff, built once for all validations.
+    val_graph: Graph<B::InnerBackend>,
+    sc: Scalings,
+    rng: WjRng,
+    /// The training losses since the last validation.
+    recent: f64,
+    recent_n: usize,
+    summary: TrainSummary,
+    checkpoints: (PathBuf, PathBuf, PathBuf),
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> MoleculeTrainer<'_, B> {
+    fn model(&self) -> &LearnedModel<B> {
+        self.model
+            .as_ref()
+            .expect("the model is back after each step")
+    }
+
+    fn inv_cout2(&self) -> f64 {
+        1.0 / (self.sc.c_out * self.sc.c_out)
+    }
+
+    /// Validation loss, RMSD of x̂ and RMSD of c_skip·y on the held-out examples.
+    fn evaluate(&self) -> (f64, f64, f64) {
+        let n = self.data.topology.n_atoms();
+        let model = self.model();
+        let inner_model = LearnedModel::<B::InnerBackend> {
+            meta: model.meta.clone(),
+            net: model.net.valid(),
+        };
+        let (sc, inv_cout2) = (self.sc, self.inv_cout2());
+        let (mut loss, mut sq, mut base) = (0.0, 0.0, 0.0);
+        for chunk in self.val.chunks(64) {
+            let ys: Vec<&[f64]> = chunk.iter().map(|e| e.y.as_slice()).collect();
+            let y = stack::<B::InnerBackend>(&ys, n, &self.device);
+            let xhat: Vec<f32> = inner_model
+                .denoise_centred(y, &self.val_graph)
+                .into_data()
+                .to_vec()
+                .expect("f32 output");
+            for (e, xh) in chunk.iter().zip(xhat.chunks(3 * n)) {
+                for k in 0..3 * n {
+                    let xh = xh[k] as f64;
+                    loss += (xh - e.target[k]).powi(2) * inv_cout2;
+                    sq += (xh - e.clean[k]).powi(2);
+                    base += (sc.c_skip * e.y[k] - e.clean[k]).powi(2);
+                }
+            }
+        }
+        let m = (self.val.len() * n) as f64;
+        (loss / (m * 3.0), (sq / m).sqrt(), (base / m).sqrt())
+    }
+}
+
+impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
+    type Validation = CurvePoint;
+    const WHAT: &'static str = "training";
+
+    fn step(&mut self, _step: usize, learning_rate: f64) -> Result<f64> {
+        let (data, cfg) = (self.data, self.cfg);
+        let n = data.topology.n_atoms();
+        let batch: Vec<Example> = (0..cfg.batch)
+            .map(|_| {
+                let i = self.rng.random_range(0..self.n_train);
+                let f = data.forces.as_ref().map(|f| f[i].as_slice());
+                make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut self.rng)
+            })
+            .collect();
+        let ys: Vec<&[f64]> = batch.iter().map(|e| e.y.as_slice()).collect();
+        let ts: Vec<&[f64]> = batch.iter().map(|e| e.target.as_slice()).collect();
+        let y = stack::<B>(&ys, n, &self.device);
+        let t = stack::<B>(&ts, n, &self.device);
+        let mut model = self
+            .model
+            .take()
+            .expect("the model is back after each step");
+        let xhat = model.denoise_centred(y, &self.graph);
+        let loss = (xhat - t).powi_scalar(2).mean() * self.inv_cout2();
+        let loss_value: f64 = loss.clone().into_scalar().elem();
+        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+        model.net = self.optim.step(learning_rate, model.net, grads);
+        self.model = Some(model);
+        self.recent += loss_value;
+        self.recent_n += 1;
+        Ok(loss_value)
+    }
+
+    fn validate(&mut self, step: usize) -> Result<Option<CurvePoint>> {
+        let (validation_loss, validation_rmsd, _) = self.evaluate();
+        let p = CurvePoint {
+            step,
+            train_loss: self.recent / self.recent_n.max(1) as f64,
+            validation_loss,
+            validation_rmsd,
+        };
+        self.summary.curve.push(p.clone());
+        self.recent = 0.0;
+        self.recent_n = 0;
+        Ok(Some(p))
+    }
+
+    fn checkpoint(&self, step: usize) -> Result<()> {
+        let (ck_model, ck_optim, ck_state) = &self.checkpoints;
+        self.model().save(ck_model)?;
+        let bytes = BinBytesRecorder::<FullPrecisionSettings>::default()
+            .record(self.optim.to_record(), ())
+            .map_err(|e| Error::Denoiser(format!("optimizer checkpoint: {e}")))?;
+        walkjump_core::io::write_atomically(ck_optim, &bytes)?;
+        let st = CheckpointState {
+            step,
+            summary: self.summary.clone(),
+        };
+        // Last: the state names the step, so it only moves on once the model and
+        // the optimiser of that step are whole on disk.
+        let text = serde_json::to_string_pretty(&st).expect("json");
+        walkjump_core::io::write_atomically(ck_state, text.as_bytes())
+    }
+}
+
+/// Train (or resume training) and write the model to `out`. Checkpoints go beside it.
+/// `progress` hears of every step (with the validation where there was one) and
+/// stops the run with [`ControlFlow::Break`]: the stopping step is validated and the
+/// model so far written, as when the time budget runs out.
+pub fn train<B: AutodiffBackend>(
+    data: &TrainData,
+    cfg: &TrainConfig,
+    out: &Path,
+    resume: bool,
+    device: &B::Device,
+    progress: impl FnMut(&TrainProgress<CurvePoint>) -> ControlFlow<()>,
+) -> Result<TrainSummary> {
+    if !(cfg.sigma > 0.0 && cfg.batch > 0 && cfg.steps > 0 && cfg.learning_rate > 0.0) {
+        return Err(Error::Parameter(
+            "training needs sigma > 0, batch > 0, steps > 0 and a positive learning rate".into(),
+        ));
+    }
+    if !(0.0..=1.0).contains(&cfg.psm_weight) {
+        return Err(Error::Parameter("the PSM weight must lie in [0, 1]".into()));
+    }
+    data.validate(cfg.psm_weight > 0.0)?;
+    let n = data.topology.n_atoms();
+    let n_val = ((data.frames.len() as f64 * cfg.validation_fraction).round() as usize)
+        .clamp(1, data.frames.len() - 1);
+    let n_train = data.frames.len() - n_val;
+    let c_data = mean_squared_edge(&data.topology, &data.frames[..n_train]);
+    let meta = ModelMeta {
+        net: cfg.net,
+        sigma: cfg.sigma,
+        c_data,
+        vocabulary: Vocabulary::from_topology(&data.topology),
+        molecule: data.molecule.clone(),
+        n_atoms: n,
+        cluster: data.topology.bonds.is_empty(),
+        length_unit: data.length_unit.clone(),
+        training: serde_json::Value::Null,
+    };
+    let (ck_model, ck_optim, ck_state) = checkpoint_paths(out);
+    let mut model = meta.init::<B>(device);
+    let mut optim = AdamConfig::new().with_epsilon(1e-8).init::<B, _>();
+    if let Some(p) = &cfg.init_from {
+        let init = LearnedModel::<B>::load(p, device)?;
+        if init.meta.net != cfg.net || init.meta.sigma != cfg.sigma {
+            return Err(Error::Parameter(format!(
+                "{} has other network settings or σ than this run asks for",
+                p.display()
+            )));
+        }
+        // The embedding rows belong to the init model's vocabulary: keep it (a new
+        // vocabulary would silently give its atoms other rows).
+        init.meta.vocabulary.features(&data.topology)?;
+        model.meta.vocabulary = init.meta.vocabulary;
+        model.net = init.net;
+    }
+    let mut start = 0usize;
+    let mut summary = TrainSummary {
+        config: Some(cfg.clone()),
+        molecule: data.molecule.clone(),
+        frames_train: n_train,
+        frames_validation: n_val,
+        c_data,
+        ..Default::default()
+    };
+    if resume {
+        let text = std::fs::read_to_string(&ck_state).map_err(|e| Error::io(&ck_state, e))?;
+        let st: CheckpointState = serde_json::from_str(&text).map_err(|e| Error::Parse {
+            path: ck_state.clone(),
+            detail: e.to_string(),
+        })?;
+        let loaded = LearnedModel::<B>::load(&ck_model, device)?;
+        if loaded.meta.net != cfg.net || loaded.meta.sigma != cfg.sigma {
+            return Err(Error::Parameter(format!(
+                "checkpoint {} was made with other network settings or σ",
+                ck_model.display()
+            )));
+        }
+        model = loaded;
+        let bytes = std::fs::read(&ck_optim).map_err(|e| Error::io(&ck_optim, e))?;
+        let rec = BinBytesRecorder::<FullPrecisionSettings>::default()
+            .load(bytes, device)
+            .map_err(|e| Error::Parse {
+                path: ck_optim.clone(),
+                detail: e.to_string(),
+            })?;
+        optim = optim.load_record(rec);
+        start = st.step;
+        summary = st.summary;
+        summary.resumed_from_step = start;
+    }
+    let graph = model.graph(&data.topology, device)?;
+    summary.parameters = burn::module::Module::num_params(&model.net);
+
+    let mut vrng = seeded(cfg.seed ^ 0x7a11d);
+    let val: Vec<Example> = (0..n_val.min(256))
+        .map(|k| {
+            let i = n_train + k * n_val / n_val.min(256);
+            let f = data.forces.as_ref().map(|f| f[i].as_slice());
+            make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut vrng)
+        })
+        .collect();
+    let val_graph = model.meta.graph_inputs::<B::InnerBackend>(
+        &model.meta.vocabulary.features(&data.topology)?,
+        n,
+        device,
+    );
+    let mut trainer = MoleculeTrainer {
+        data,
+        cfg,
+        n_train,
+        sc: model.scalings(),
+        model: Some(model),
+        optim,
+        graph,
+        val,
+        val_graph,
+        rng: seeded(cfg.seed.wrapping_add(start as u64 * 7919)),
+        recent: 0.0,
+        recent_n: 0,
+        summary,
+        checkpoints: (ck_model, ck_optim, ck_state),
+        device: device.clone(),
+    };
+    trainer.summary.baseline_validation_rmsd = trainer.evaluate().2;
+
+    let schedule = TrainLoop {
+        // Cosine decay to 5% of the initial rate.
+        schedule: CosineSchedule {
+            learning_rate: cfg.learning_rate,
+            floor: 0.05,
+            steps: cfg.steps,
+            max_seconds: cfg.max_seconds,
+        },
+        start,
+        batch: cfg.batch,
+        loss_smoothing: 0.0,
+        report_every: 1,
+        validate_every: Some(cfg.validate_every),
+        checkpoint_every: cfg.checkpoint_every,
+    };
+    let outcome = run_training(&mut trainer, &schedule, progress)?;
+    let mut model = trainer
+        .model
+        .take()
+        .expect("the model is back after each step");
+    let mut summary = trainer.summary;
+    if outcome.steps_done > start {
+        summary.steps_done = outcome.steps_done;
+        summary.samples_per_second = outcome.samples_per_second;
+    }
+    summary.wall_seconds += outcome.seconds;
+    summary.final_validation_rmsd = summary
+        .curve
+        .last()
+        .map(|p| p.validation_rmsd)
+        .unwrap_or(f64::NAN);
+    model.meta.training = serde_json::to_value(&summary).expect("summary serialises");
+    model.save(out)?;
+    for p in [
+        &trainer.checkpoints.0,
+        &trainer.checkpoints.1,
+        &trainer.checkpoints.2,
+    ] {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(summary)
+}
