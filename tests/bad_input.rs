@@ -135,7 +135,7 @@ fn wrong_extension() {
             "--traj",
             p.to_str().unwrap(),
         ],
-        "expected .pdb (multi-model) or .dcd",
+        "expected .pdb (multi-model), .dcd or .xtc",
     );
     assert_clean_failure(
         &[
