@@ -174,14 +174,11 @@ pub fn require_display() -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(a: GuiArgs) -> anyhow::Result<()> {
-    require_display()?;
-    let spec = initial_spec(&a)?;
-    let backend = a.backend.parse::<walkjump_nn::BackendKind>()?;
-    let (w, h) = parse_size(&a.size)?;
-    let live = link::Live::start(spec, backend, a.chains.max(1));
-    App::new()
-        .insert_resource(ClearColor(Color::srgb(0.06, 0.07, 0.09)))
+/// A bevy app with one window of `w` × `h` logical pixels and the studio's
+/// background, for the app and the lab alike.
+pub fn window_app(title: &str, w: u32, h: u32) -> App {
+    let mut app = App::new();
+    app.insert_resource(ClearColor(Color::srgb(0.06, 0.07, 0.09)))
         .add_plugins(
             DefaultPlugins
                 .build()
@@ -189,13 +186,23 @@ pub fn run(a: GuiArgs) -> anyhow::Result<()> {
                 .disable::<bevy::log::LogPlugin>()
                 .set(WindowPlugin {
                     primary_window: Some(Window {
-                        title: "Walk-Jump Studio".into(),
+                        title: title.into(),
                         resolution: (w, h).into(),
                         ..default()
                     }),
                     ..default()
                 }),
-        )
+        );
+    app
+}
+
+pub fn run(a: GuiArgs) -> anyhow::Result<()> {
+    require_display()?;
+    let spec = initial_spec(&a)?;
+    let backend = a.backend.parse::<walkjump_nn::BackendKind>()?;
+    let (w, h) = parse_size(&a.size)?;
+    let live = link::Live::start(spec, backend, a.chains.max(1));
+    window_app("Walk-Jump Studio", w, h)
         .add_plugins(bevy::diagnostic::FrameTimeDiagnosticsPlugin::default())
         .add_plugins(EguiPlugin::default())
         .insert_resource(live)

@@ -88,21 +88,7 @@ pub fn run(a: LabArgs) -> anyhow::Result<()> {
     if a.run_dynamics {
         lab.dynamics.queue_all();
     }
-    App::new()
-        .insert_resource(ClearColor(Color::srgb(0.06, 0.07, 0.09)))
-        .add_plugins(
-            DefaultPlugins
-                .build()
-                .disable::<bevy::log::LogPlugin>()
-                .set(WindowPlugin {
-                    primary_window: Some(Window {
-                        title: "Walk-Jump Studio — Lab".into(),
-                        resolution: (w, h).into(),
-                        ..default()
-                    }),
-                    ..default()
-                }),
-        )
+    super::window_app("Walk-Jump Studio — Lab", w, h)
         .add_plugins(EguiPlugin::default())
         .add_plugins(LabPlugin::new(lab, TestMode::from_args(&a)))
         .run();
