@@ -6,7 +6,7 @@ pub mod lab;
 mod link;
 mod paint;
 pub mod palette;
-mod panels;
+pub mod panels;
 mod shot;
 mod view3d;
 
@@ -36,21 +36,22 @@ pub struct GuiArgs {
     /// Walk-jump chains at the start.
     #[arg(long, default_value_t = 8)]
     pub chains: usize,
+    // Test mode (hidden from --help; README "The app" lists it).
     /// Write a screenshot here after --exit-after seconds, then exit (test mode).
-    #[arg(long)]
+    #[arg(long, hide = true)]
     pub screenshot: Option<PathBuf>,
     /// Run this many seconds, then exit 0.
-    #[arg(long)]
+    #[arg(long, hide = true)]
     pub exit_after: Option<f64>,
     /// Measure frames per second with sampling on, then paused (half the run each),
     /// and print both; needs --exit-after.
-    #[arg(long)]
+    #[arg(long, hide = true)]
     pub fps_report: bool,
     /// Apply this σ after the first quarter of the run (to check σ reaches the sampler).
-    #[arg(long)]
+    #[arg(long, hide = true)]
     pub set_sigma_at_quarter: Option<f64>,
     /// Open this PDB (with the current model) at 40 % of the run, as a user would.
-    #[arg(long)]
+    #[arg(long, hide = true)]
     pub then_open: Option<PathBuf>,
     /// Window size in logical pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1600x900")]

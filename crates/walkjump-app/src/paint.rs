@@ -28,7 +28,7 @@ fn viridis(t: f64) -> Color32 {
 }
 
 /// Axis frame with a title; returns the plotting rectangle.
-pub fn frame(ui: &mut egui::Ui, size: Vec2, title: &str) -> (egui::Painter, Rect) {
+pub fn frame_ui(ui: &mut egui::Ui, size: Vec2, title: &str) -> (egui::Painter, Rect) {
     let (resp, painter) = ui.allocate_painter(size, Sense::hover());
     let r = resp.rect;
     painter.text(
@@ -49,7 +49,7 @@ fn tick(painter: &egui::Painter, at: Pos2, text: String, align: egui::Align2) {
 
 /// Free-energy heatmap of `counts` (row-major, x-bin major). With `angles`, both axes
 /// are torsions from −180 to 180 (φ, ψ); otherwise they are TIC 0 and TIC 1.
-pub fn heatmap(
+pub fn heatmap_ui(
     ui: &mut egui::Ui,
     counts: &[f64],
     bins: usize,
@@ -57,7 +57,7 @@ pub fn heatmap(
     title: &str,
     angles: bool,
 ) {
-    let (painter, plot) = frame(ui, Vec2::new(side + 34.0, side + 32.0), title);
+    let (painter, plot) = frame_ui(ui, Vec2::new(side + 34.0, side + 32.0), title);
     fill_density(&painter, plot, counts, bins, bins, f64::INFINITY);
     let axes = if angles {
         ["φ", "ψ"]
@@ -153,8 +153,8 @@ pub struct Series<'a> {
 }
 
 /// Line chart of several series on shared axes.
-pub fn lines(ui: &mut egui::Ui, size: Vec2, title: &str, series: &[Series], y_from_zero: bool) {
-    let (painter, plot) = frame(ui, size, title);
+pub fn lines_ui(ui: &mut egui::Ui, size: Vec2, title: &str, series: &[Series], y_from_zero: bool) {
+    let (painter, plot) = frame_ui(ui, size, title);
     let pts = series.iter().flat_map(|s| s.points.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for p in pts {

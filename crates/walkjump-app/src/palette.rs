@@ -9,6 +9,9 @@ pub const TEXT: Color32 = Color32::from_rgb(200, 200, 210);
 pub const TEXT_DIM: Color32 = Color32::from_gray(185);
 /// Walk-jump's own samples and jumps (the orange of the jump trail).
 pub const JUMPS: Color32 = Color32::from_rgb(255, 165, 60);
+/// Walk-jump's samples and MD's reference in histograms drawn against each other.
+pub const SAMPLES: Color32 = Color32::from_rgb(90, 200, 230);
+pub const REFERENCE: Color32 = Color32::from_rgb(240, 140, 90);
 /// A running metric over the run (the JSD curve).
 pub const METRIC: Color32 = Color32::from_rgb(240, 180, 80);
 /// Series that need telling apart (autocorrelations of several torsions).

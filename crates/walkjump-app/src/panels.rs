@@ -163,19 +163,19 @@ fn draw(
         .and_then(|d| d.smoothed())
         .unwrap_or(0.0);
 
-    egui::Panel::top("menu").show(&mut root, |ui| menu_bar(ui, &mut live, &mut ui_state));
+    egui::Panel::top("menu").show(&mut root, |ui| menu_bar_ui(ui, &mut live, &mut ui_state));
     egui::Panel::bottom("status").show(&mut root, |ui| {
-        status_bar(ui, &mut live, &mut ui_state, fps)
+        status_bar_ui(ui, &mut live, &mut ui_state, fps)
     });
     egui::Panel::left("controls")
         .default_size(270.0)
         .show(&mut root, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| controls(ui, &mut live));
+            egui::ScrollArea::vertical().show(ui, |ui| controls_ui(ui, &mut live));
         });
     egui::Panel::right("stats")
         .default_size(470.0)
         .show(&mut root, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| stats(ui, &live));
+            egui::ScrollArea::vertical().show(ui, |ui| stats_ui(ui, &live));
         });
     let rest = root.available_rect_before_wrap();
     // Captions over the two viewports.
@@ -222,7 +222,7 @@ fn draw(
     Ok(())
 }
 
-fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
+fn menu_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("System", |ui| {
             if ui.button("Alanine dipeptide").clicked() {
@@ -295,7 +295,7 @@ fn menu_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
     });
 }
 
-fn controls(ui: &mut egui::Ui, live: &mut Live) {
+fn controls_ui(ui: &mut egui::Ui, live: &mut Live) {
     let Some(info) = live.info.clone() else {
         ui.label("loading…");
         return;
@@ -390,7 +390,7 @@ fn controls(ui: &mut egui::Ui, live: &mut Live) {
     }
 }
 
-fn stats(ui: &mut egui::Ui, live: &Live) {
+fn stats_ui(ui: &mut egui::Ui, live: &Live) {
     let Some(snap) = &live.snap else {
         ui.label("waiting for the first samples…");
         return;
@@ -405,7 +405,7 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
         ui.label(format!("Ramachandran {}{jsd}", r.residue));
         ui.horizontal(|ui| {
             let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
-            paint::heatmap(
+            paint::heatmap_ui(
                 ui,
                 &r.counts,
                 r.bins,
@@ -414,12 +414,12 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
                 true,
             );
             if let Some(reference) = &r.reference {
-                paint::heatmap(ui, reference, r.bins, side, "reference MD", true);
+                paint::heatmap_ui(ui, reference, r.bins, side, "reference MD", true);
             }
         });
     }
     if !st.jsd_history.is_empty() {
-        paint::lines(
+        paint::lines_ui(
             ui,
             Vec2::new(w, 120.0),
             "Ramachandran JSD against the reference, by samples",
@@ -438,15 +438,15 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
         ));
         ui.horizontal(|ui| {
             let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
-            paint::heatmap(ui, &t.counts, t.bins, side, "walk-jump", false);
-            paint::heatmap(ui, &t.reference, t.bins, side, "reference MD", false);
+            paint::heatmap_ui(ui, &t.counts, t.bins, side, "walk-jump", false);
+            paint::heatmap_ui(ui, &t.reference, t.bins, side, "reference MD", false);
         });
     }
     if let Some(h) = &st.h_r {
-        against_md(ui, Vec2::new(w, 160.0), "h(r), pair distances", h);
+        against_md_ui(ui, Vec2::new(w, 160.0), "h(r), pair distances", h);
     }
     if let Some(e) = &st.energy {
-        against_md(ui, Vec2::new(w, 140.0), "energy / k_BT", e);
+        against_md_ui(ui, Vec2::new(w, 140.0), "energy / k_BT", e);
     }
     if !st.acf.is_empty() {
         let colors = palette::SERIES;
@@ -460,7 +460,7 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
                 color: colors[k % colors.len()],
             })
             .collect();
-        paint::lines(
+        paint::lines_ui(
             ui,
             Vec2::new(w, 140.0),
             "torsion autocorrelation by lag (jumps)",
@@ -472,17 +472,19 @@ fn stats(ui: &mut egui::Ui, live: &Live) {
 
 /// A histogram of the samples as a density, with the MD reference where there is one;
 /// the title gives the TVD and the share of samples outside the range.
-fn against_md(ui: &mut egui::Ui, size: Vec2, title: &str, h: &HistogramView) {
+/// A histogram of the samples against MD's, its distance and out-of-range share in
+/// the title: a plain function of the view, tested headlessly (tests/app_panels.rs).
+pub fn against_md_ui(ui: &mut egui::Ui, size: Vec2, title: &str, h: &HistogramView) {
     let mut series = vec![Series {
         label: "walk-jump",
         points: h.samples.density(),
-        color: Color32::from_rgb(90, 200, 230),
+        color: palette::SAMPLES,
     }];
     if let Some(r) = &h.reference {
         series.push(Series {
             label: "MD",
             points: r.density(),
-            color: Color32::from_rgb(240, 140, 90),
+            color: palette::REFERENCE,
         });
     }
     let summary = h.summary();
@@ -491,7 +493,7 @@ fn against_md(ui: &mut egui::Ui, size: Vec2, title: &str, h: &HistogramView) {
     } else {
         format!("{title}  ({summary})")
     };
-    paint::lines(ui, size, &title, &series, true);
+    paint::lines_ui(ui, size, &title, &series, true);
 }
 
 /// What a save of the ensemble holds: every jump of the run, from the run file.
@@ -523,7 +525,7 @@ fn grouped(n: usize) -> String {
     out
 }
 
-fn status_bar(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
+fn status_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
     ui.horizontal(|ui| {
         if let Some(s) = &live.snap {
             ui.label(format!(

@@ -5,7 +5,8 @@
 use super::plot::{density_plot_ui, to_screen};
 use super::worker::{Polled, Worker};
 use super::{LabShared, LabTab, Tab};
-use crate::paint::{lines, Series};
+use crate::paint::{lines_ui, Series};
+use crate::palette;
 use bevy_egui::egui::{self, Color32, Stroke, Vec2};
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -284,7 +285,7 @@ pub fn dynamics_ui(ui: &mut egui::Ui, d: &DynamicsResults) {
                 painter.add(egui::Shape::line(pts, Stroke::new(1.2, color)));
             }
         };
-        draw(&d.generated, Color32::from_rgb(255, 165, 60), 6);
+        draw(&d.generated, palette::JUMPS, 6);
         draw(&d.variations, Color32::from_rgb(90, 220, 240), 8);
         if let Some(b) = &d.base {
             draw(std::slice::from_ref(b), Color32::WHITE, 1);
@@ -307,10 +308,10 @@ pub fn dynamics_ui(ui: &mut egui::Ui, d: &DynamicsResults) {
                     })
                     .collect()
             };
-            let mut s = traces(&d.generated, Color32::from_rgb(255, 165, 60), "generated");
+            let mut s = traces(&d.generated, palette::JUMPS, "generated");
             s.extend(traces(&d.simulated, Color32::from_rgb(140, 200, 255), "simulated"));
             s.extend(traces(&d.inpainted, Color32::from_rgb(235, 80, 235), "inpainted"));
-            lines(ui, Vec2::new(w, side * 0.5), "x(t) by frame", &s, false);
+            lines_ui(ui, Vec2::new(w, side * 0.5), "x(t) by frame", &s, false);
             if let Some(r) = &d.report {
                 let fe = |v: &[f64]| -> Vec<[f64; 2]> {
                     let min = v.iter().cloned().filter(|f| f.is_finite()).fold(f64::INFINITY, f64::min);
@@ -321,7 +322,7 @@ pub fn dynamics_ui(ui: &mut egui::Ui, d: &DynamicsResults) {
                         .map(|(b, f)| [rr.center(b), f - min])
                         .collect()
                 };
-                lines(
+                lines_ui(
                     ui,
                     Vec2::new(w, side * 0.5),
                     "free energy along x (k_BT)",
@@ -329,7 +330,7 @@ pub fn dynamics_ui(ui: &mut egui::Ui, d: &DynamicsResults) {
                         Series {
                             label: "generated",
                             points: fe(&r.free_energy_generated),
-                            color: Color32::from_rgb(255, 165, 60),
+                            color: palette::JUMPS,
                         },
                         Series {
                             label: "simulated",
@@ -345,7 +346,7 @@ pub fn dynamics_ui(ui: &mut egui::Ui, d: &DynamicsResults) {
     if let Some(r) = &d.report {
         let w = (ui.available_width() - 8.0).max(200.0);
         let acf = |v: &[f64]| v.iter().enumerate().map(|(k, a)| [k as f64, *a]).collect();
-        lines(
+        lines_ui(
             ui,
             Vec2::new(w, (ui.available_height() - 4.0).max(120.0)),
             "autocorrelation by lag (frames)",
@@ -353,7 +354,7 @@ pub fn dynamics_ui(ui: &mut egui::Ui, d: &DynamicsResults) {
                 Series {
                     label: "x generated",
                     points: acf(&r.acf_x_generated),
-                    color: Color32::from_rgb(255, 165, 60),
+                    color: palette::JUMPS,
                 },
                 Series {
                     label: "x simulated",

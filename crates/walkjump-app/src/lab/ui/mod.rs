@@ -12,7 +12,8 @@ pub mod tour;
 pub mod walk_jump;
 pub mod worker;
 
-use bevy_egui::egui::{self, Color32};
+use crate::palette;
+use bevy_egui::egui;
 use diffusion::DiffusionTab;
 use dynamics::DynamicsTab;
 use session::Session;
@@ -163,7 +164,7 @@ impl Lab {
         });
         egui::Panel::bottom("lab-log").show(ui, |ui| {
             match shared.log.last() {
-                Some((t, true)) => ui.colored_label(Color32::from_rgb(255, 120, 110), t),
+                Some((t, true)) => ui.colored_label(palette::ERROR, t),
                 Some((t, false)) => ui.label(t),
                 None => ui.label("ready"),
             };

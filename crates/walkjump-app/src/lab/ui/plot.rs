@@ -1,6 +1,6 @@
 //! What the tabs' plots share: density panels and the map into them.
 
-use crate::paint::{fill_density, frame};
+use crate::paint::{fill_density, frame_ui};
 use bevy_egui::egui::{self, Pos2, Rect, Vec2};
 use walkjump_core::analysis::{Hist2d, Range};
 
@@ -20,7 +20,7 @@ pub fn density_plot_ui(
     title: &str,
 ) -> (egui::Painter, Rect) {
     let id = ui.next_auto_id().with("plot");
-    let (painter, plot) = frame(ui, size, title);
+    let (painter, plot) = frame_ui(ui, size, title);
     // The title is painted, not a widget: say it to screen readers (and UI tests).
     ui.interact(plot, id, egui::Sense::hover())
         .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Image, true, title));

@@ -5,6 +5,7 @@ use super::plot::{density_plot_ui, to_screen};
 use super::tour;
 use super::worker::{Polled, Worker};
 use super::{LabShared, LabTab, Tab};
+use crate::palette;
 use bevy_egui::egui::{self, Color32, Pos2, Stroke, Vec2};
 use std::ops::ControlFlow;
 use walkjump_core::sampler::JumpKind;
@@ -337,7 +338,7 @@ pub fn walk_jump_ui(ui: &mut egui::Ui, lab: &PlanarView) {
     let size = Vec2::new(side, side);
     let (xr, yr) = (lab.xr, lab.yr);
     let sigma = lab.params.sigma;
-    let orange = Color32::from_rgb(255, 165, 60);
+    let orange = palette::JUMPS;
     ui.horizontal(|ui| {
         let (p, plot) = density_plot_ui(ui, &lab.p_x, size, "p_X and the latest jumps (orange)");
         for q in lab.trail_x.iter().rev().take(120) {
@@ -404,7 +405,7 @@ pub fn walk_jump_ui(ui: &mut egui::Ui, lab: &PlanarView) {
             ui.label(format!("{} samples from {} chains", lab.wj_samples, lab.chains));
             ui.label(format!("{:.0} samples/s", lab.wj_rate));
             if lab.restarts > 0 {
-                ui.colored_label(Color32::from_rgb(255, 140, 120), format!("{} diverged chains restarted", lab.restarts));
+                ui.colored_label(palette::ERROR, format!("{} diverged chains restarted", lab.restarts));
             }
             ui.add_space(8.0);
             ui.label("Mean jumps E[x|y] are the best guess of x, so as σ grows they gather between the modes; posterior draws x ~ p(x|y) follow p_X at every σ.");
