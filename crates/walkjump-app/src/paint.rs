@@ -30,6 +30,8 @@ fn viridis(t: f64) -> Color32 {
 /// Axis frame with a title; returns the plotting rectangle.
 pub fn frame_ui(ui: &mut egui::Ui, size: Vec2, title: &str) -> (egui::Painter, Rect) {
     let (resp, painter) = ui.allocate_painter(size, Sense::hover());
+    // The title is painted, not a widget: say it to screen readers (and UI tests).
+    resp.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Image, true, title));
     let r = resp.rect;
     painter.text(
         r.left_top() + Vec2::new(4.0, 0.0),

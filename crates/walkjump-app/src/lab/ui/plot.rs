@@ -19,11 +19,7 @@ pub fn density_plot_ui(
     size: Vec2,
     title: &str,
 ) -> (egui::Painter, Rect) {
-    let id = ui.next_auto_id().with("plot");
     let (painter, plot) = frame_ui(ui, size, title);
-    // The title is painted, not a widget: say it to screen readers (and UI tests).
-    ui.interact(plot, id, egui::Sense::hover())
-        .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Image, true, title));
     // Exact laws are positive everywhere on their grid; past 9 k_BT it is only noise.
     fill_density(&painter, plot, &h.counts, h.x.bins, h.y.bins, 9.0);
     // Overlays (paths, arrows) stay inside the plot.
