@@ -35,7 +35,7 @@ pub enum Command {
     /// Metrics and plots of a trajectory, optionally against a reference.
     Analyze(analyze::AnalyzeArgs),
     /// Speed as ratios in one run: walk-jump against MD, the network on ndarray against
-    /// wgpu, and (--versus-md) time to the same Ramachandran JSD against OpenMM.
+    /// wgpu, and (--versus-md) time to the same Ramachandran JSD against OpenMM, counting the MD and training behind the model when it saw the molecule.
     Bench(bench::BenchArgs),
     /// Train a learned denoiser (DSM, PSM or both) at fixed σ.
     Train(train::TrainArgs),
