@@ -43,13 +43,7 @@ pub struct DynamicsMeta {
     pub temperatures: Vec<f64>,
     pub frame_dt: f64,
     pub steps_trained: usize,
-    /// NaN until trained; JSON writes NaN as null, so null reads back as NaN.
-    #[serde(deserialize_with = "nan_if_null")]
     pub final_loss: f64,
-}
-
-fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl DynamicsMeta {
