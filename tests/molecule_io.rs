@@ -113,12 +113,7 @@ fn an_interrupted_writer_leaves_the_previous_file_whole() {
 
 #[test]
 fn mdtraj_opens_our_files() {
-    let Ok(python) = std::env::var("WALKJUMP_PYTHON") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must set WALKJUMP_PYTHON to a Python with MDTraj"
-        );
-        eprintln!("skipped: set WALKJUMP_PYTHON to a Python with MDTraj to run this check");
+    let Some(python) = common::mdtraj_python() else {
         return;
     };
     let s = load_structure(&ala2(), LoadOptions::default()).unwrap();

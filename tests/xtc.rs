@@ -144,12 +144,7 @@ fn reads_an_xtc_written_by_mdtraj() {
 
 #[test]
 fn mdtraj_reads_our_xtc() {
-    let Ok(python) = std::env::var("WALKJUMP_PYTHON") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must set WALKJUMP_PYTHON to a Python with MDTraj"
-        );
-        eprintln!("skipped: set WALKJUMP_PYTHON to a Python with MDTraj to run this check");
+    let Some(python) = common::mdtraj_python() else {
         return;
     };
     let s = load_structure(&ala2(), LoadOptions::default()).unwrap();

@@ -39,3 +39,17 @@ pub fn angle_diff(a: f64, b: f64) -> f64 {
     let d = (a - b).rem_euclid(360.0);
     d.min(360.0 - d)
 }
+
+/// The Python with MDTraj the cross-checks run, from `WALKJUMP_PYTHON`. Without it a
+/// check is skipped with a message, except under CI, where it must not be skipped.
+pub fn mdtraj_python() -> Option<String> {
+    let python = std::env::var("WALKJUMP_PYTHON").ok();
+    if python.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set WALKJUMP_PYTHON to a Python with MDTraj"
+        );
+        eprintln!("skipped: set WALKJUMP_PYTHON to a Python with MDTraj to run this check");
+    }
+    python
+}

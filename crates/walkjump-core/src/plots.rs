@@ -32,11 +32,7 @@ enum Format {
 }
 
 fn format_of(path: &Path) -> Result<Format> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = crate::error::lower_extension(path);
     match ext.as_str() {
         "png" => Ok(Format::Png),
         "svg" => Ok(Format::Svg),

@@ -7,7 +7,8 @@
 
 use super::histogram::{AllMass, Hist1d};
 
-fn normalize(p: &[f64]) -> Vec<f64> {
+/// `p` scaled to sum 1 (all zero if empty).
+pub(crate) fn normalize(p: &[f64]) -> Vec<f64> {
     let t: f64 = p.iter().sum();
     p.iter()
         .map(|v| if t > 0.0 { v / t } else { 0.0 })

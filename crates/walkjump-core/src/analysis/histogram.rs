@@ -98,11 +98,7 @@ impl Hist1d {
     /// Probabilities over the in-range bins (sum 1; all zero if empty). For pictures;
     /// distances use [`AllMass`].
     pub fn normalized(&self) -> Vec<f64> {
-        let t = self.total();
-        self.counts
-            .iter()
-            .map(|c| if t > 0.0 { c / t } else { 0.0 })
-            .collect()
+        super::divergence::normalize(&self.counts)
     }
     /// (bin centre, density) with the density normalised by all samples, those out of
     /// range included, so the curve's area is the fraction in range.
@@ -195,11 +191,7 @@ impl Hist2d {
     }
     /// Probabilities over the in-range bins. For pictures; distances use [`AllMass`].
     pub fn normalized(&self) -> Vec<f64> {
-        let t = self.total();
-        self.counts
-            .iter()
-            .map(|c| if t > 0.0 { c / t } else { 0.0 })
-            .collect()
+        super::divergence::normalize(&self.counts)
     }
     pub fn merge(&mut self, other: &Hist2d) {
         assert!(self.same_bins(other), "histograms must share bins");

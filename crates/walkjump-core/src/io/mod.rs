@@ -22,11 +22,7 @@ pub enum TrajectoryFormat {
 
 impl TrajectoryFormat {
     pub fn from_path(path: &Path) -> Result<Self> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let ext = crate::error::lower_extension(path);
         match ext.as_str() {
             "pdb" => Ok(TrajectoryFormat::Pdb),
             "dcd" => Ok(TrajectoryFormat::Dcd),

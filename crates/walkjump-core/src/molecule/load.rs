@@ -21,11 +21,7 @@ pub enum StructureFormat {
 }
 
 pub fn structure_format(path: &Path) -> Result<StructureFormat> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = crate::error::lower_extension(path);
     match ext.as_str() {
         "pdb" | "ent" => Ok(StructureFormat::Pdb),
         "cif" | "mmcif" => Ok(StructureFormat::Mmcif),
