@@ -5,6 +5,7 @@ mod bench;
 mod bench_md;
 mod common;
 mod dynamics;
+mod evaluate;
 mod exact;
 mod md;
 mod sample;
@@ -34,6 +35,9 @@ pub enum Command {
     Sample(sample::SampleArgs),
     /// Metrics and plots of a trajectory, optionally against a reference.
     Analyze(analyze::AnalyzeArgs),
+    /// A sampled peptide ensemble against its MD reference: per-residue Ramachandran,
+    /// per-torsion and TICA JSD and D fraction, each beside the MD-vs-MD floor.
+    Evaluate(evaluate::EvaluateArgs),
     /// Speed as ratios in one run: walk-jump against MD, the network on ndarray against
     /// wgpu, and (--versus-md) time to the same Ramachandran JSD against OpenMM, counting the MD and training behind the model when it saw the molecule.
     Bench(bench::BenchArgs),
@@ -53,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Md(a) => md::run(a),
         Command::Sample(a) => sample::run(a),
         Command::Analyze(a) => analyze::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Exact(a) => exact::run(a),
         Command::Train(a) => train::run(a),

@@ -33,15 +33,43 @@ pub fn chiral_centres(t: &Topology, reference: &[f64]) -> Vec<ChiralCentre> {
         .collect()
 }
 
+/// Sign of the improper N–CA–C–CB of an L-amino acid (about −122° in the bundled
+/// alanine dipeptide and in OpenMM-built L-peptides, by this crate's and MDTraj's
+/// dihedral convention); a D-residue has the opposite sign.
+pub const L_SIGN: f64 = -1.0;
+
+/// Every residue with N, CA, C and CB, with the L handedness as its sign, so that
+/// [`inverted_fractions`] gives the D fraction whatever the structure file holds.
+pub fn l_centres(t: &Topology) -> Vec<ChiralCentre> {
+    (0..t.residues.len())
+        .filter_map(|r| {
+            let res = &t.residues[r];
+            Some(ChiralCentre {
+                label: format!("{}{}", res.name, res.number),
+                atoms: [
+                    t.find_atom(r, "N")?,
+                    t.find_atom(r, "CA")?,
+                    t.find_atom(r, "C")?,
+                    t.find_atom(r, "CB")?,
+                ],
+                sign: L_SIGN,
+            })
+        })
+        .collect()
+}
+
+/// Whether the centre is D-handed in `x`. A degenerate (NaN) improper counts as D:
+/// a frame that lost its chirality is not a good L frame.
+pub fn is_inverted(c: &ChiralCentre, x: &[f64]) -> bool {
+    dihedral_of(x, c.atoms).signum() != c.sign
+}
+
 /// Fraction of `frames` in which each centre has the opposite handedness.
 pub fn inverted_fractions(centres: &[ChiralCentre], frames: &[Vec<f64>]) -> Vec<f64> {
     centres
         .iter()
         .map(|c| {
-            let flipped = frames
-                .iter()
-                .filter(|f| dihedral_of(f, c.atoms).signum() != c.sign)
-                .count();
+            let flipped = frames.iter().filter(|f| is_inverted(c, f)).count();
             flipped as f64 / frames.len().max(1) as f64
         })
         .collect()
@@ -65,7 +93,17 @@ mod tests {
             .enumerate()
             .map(|(i, v)| if i % 3 == 2 { -v } else { *v })
             .collect();
-        let f = inverted_fractions(&centres, &[s.positions.clone(), mirror.clone(), mirror]);
+        let f = inverted_fractions(
+            &centres,
+            &[s.positions.clone(), mirror.clone(), mirror.clone()],
+        );
         assert!((f[0] - 2.0 / 3.0).abs() < 1e-12);
+        // The bundled molecule is L-alanine: the absolute centres agree with it.
+        let l = l_centres(&s.topology);
+        assert_eq!(l[0].sign, centres[0].sign);
+        assert_eq!(
+            inverted_fractions(&l, &[s.positions.clone(), mirror]),
+            [0.5]
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod energy;
 pub mod histogram;
 pub mod peptide;
 pub mod rdf;
+pub mod report;
 pub mod tica;
 
 pub use divergence::{

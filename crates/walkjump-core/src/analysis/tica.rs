@@ -135,34 +135,30 @@ impl Tica {
 /// Bins per axis of the TICA-0/1 histogram (DESIGN.md).
 pub const TICA_BINS: usize = 20;
 
-/// Fit TICA on the torsion features (cos, sin of every torsion) of an ensemble.
+/// Fit TICA on the backbone features (cos, sin of every φ and ψ, see
+/// [`PeptideEnsemble::tica_features`]) of an ensemble.
 pub fn fit_on_ensemble(e: &PeptideEnsemble, lag: usize) -> Result<Tica> {
-    let mut acc = TicaAccumulator::new(2 * e.topology.torsions.len(), lag);
+    let mut acc = TicaAccumulator::new(e.tica_dim(), lag);
     for (c, chain) in e.series.iter().enumerate() {
         let n = chain.first().map(|s| s.len()).unwrap_or(0);
         for t in 0..n {
             let ang: Vec<f64> = chain.iter().map(|s| s[t]).collect();
-            acc.add(c, &PeptideEnsemble::features(&ang));
+            acc.add(c, &e.tica_features(&ang));
         }
     }
     acc.fit()
 }
 
-/// TIC 0 and 1 of a frame's torsion angles (degrees).
-pub fn project_angles(tica: &Tica, angles: &[f64]) -> [f64; 2] {
-    let p = tica.project(&PeptideEnsemble::features(angles), 2);
+/// TIC 0 and 1 of a frame's torsion angles (degrees, every torsion of `e`'s topology).
+pub fn project_angles(tica: &Tica, e: &PeptideEnsemble, angles: &[f64]) -> [f64; 2] {
+    let p = tica.project(&e.tica_features(angles), 2);
     [p[0], p.get(1).copied().unwrap_or(0.0)]
 }
 
 /// TIC 0 and 1 of every frame of an ensemble.
 pub fn project_ensemble(e: &PeptideEnsemble, tica: &Tica) -> Vec<[f64; 2]> {
-    e.series
-        .iter()
-        .flat_map(|chain| {
-            let n = chain.first().map(|s| s.len()).unwrap_or(0);
-            (0..n).map(move |t| chain.iter().map(|s| s[t]).collect::<Vec<f64>>())
-        })
-        .map(|ang| project_angles(tica, &ang))
+    e.frames_angles()
+        .map(|ang| project_angles(tica, e, &ang))
         .collect()
 }
 

@@ -230,7 +230,7 @@ impl LiveStats {
         if let Some((e, _)) = self.peptide.as_mut() {
             let angles = e.add(chain, x);
             if let Some(t) = self.tica.as_mut() {
-                let p = project_angles(&t.tica, &angles);
+                let p = project_angles(&t.tica, e, &angles);
                 t.sample.add(p[0], p[1]);
             }
         }
