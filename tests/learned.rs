@@ -285,6 +285,7 @@ fn cfg(steps: usize, psm_weight: f64) -> TrainConfig {
         },
         init_from: None,
         max_seconds: None,
+        c_radius: None,
     }
 }
 
@@ -294,7 +295,7 @@ fn training_beats_the_trivial_denoiser_on_held_out_frames() {
     let out = dir.path().join("lj.wjm");
     let data = lj_data(400);
     let s = train::<CpuTrain>(
-        &data,
+        std::slice::from_ref(&data),
         &cfg(150, 0.5),
         &out,
         false,
@@ -325,21 +326,35 @@ fn resuming_from_a_checkpoint_continues_where_it_stopped() {
     let mut steps_seen = vec![];
     let ck = dir.path().join("lj.wjm.ckpt.json");
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        train::<CpuTrain>(&data, &c, &out, false, &Default::default(), |p| {
-            steps_seen.push(p.step);
-            if p.step == 12 {
-                panic!("interrupted");
-            }
-            Continue(())
-        })
+        train::<CpuTrain>(
+            std::slice::from_ref(&data),
+            &c,
+            &out,
+            false,
+            &Default::default(),
+            |p| {
+                steps_seen.push(p.step);
+                if p.step == 12 {
+                    panic!("interrupted");
+                }
+                Continue(())
+            },
+        )
     }));
     assert!(r.is_err());
     assert!(ck.exists(), "no checkpoint written");
     let mut resumed = vec![];
-    let s = train::<CpuTrain>(&data, &c, &out, true, &Default::default(), |p| {
-        resumed.push(p.step);
-        Continue(())
-    })
+    let s = train::<CpuTrain>(
+        std::slice::from_ref(&data),
+        &c,
+        &out,
+        true,
+        &Default::default(),
+        |p| {
+            resumed.push(p.step);
+            Continue(())
+        },
+    )
     .unwrap();
     assert_eq!(s.resumed_from_step, 10);
     assert_eq!(resumed.first(), Some(&11));
@@ -353,9 +368,14 @@ fn bad_training_data_is_refused_with_a_reason() {
     let out = dir.path().join("x.wjm");
     let mut d = lj_data(20);
     d.frames[5][7] = f64::NAN;
-    let e = train::<CpuTrain>(&d, &cfg(5, 0.0), &out, false, &Default::default(), |_| {
-        Continue(())
-    })
+    let e = train::<CpuTrain>(
+        std::slice::from_ref(&d),
+        &cfg(5, 0.0),
+        &out,
+        false,
+        &Default::default(),
+        |_| Continue(()),
+    )
     .err()
     .unwrap()
     .to_string();
@@ -363,9 +383,14 @@ fn bad_training_data_is_refused_with_a_reason() {
 
     let mut d = lj_data(20);
     d.frames[3].truncate(30);
-    let e = train::<CpuTrain>(&d, &cfg(5, 0.0), &out, false, &Default::default(), |_| {
-        Continue(())
-    })
+    let e = train::<CpuTrain>(
+        std::slice::from_ref(&d),
+        &cfg(5, 0.0),
+        &out,
+        false,
+        &Default::default(),
+        |_| Continue(()),
+    )
     .err()
     .unwrap()
     .to_string();
@@ -376,9 +401,14 @@ fn bad_training_data_is_refused_with_a_reason() {
 
     let mut d = lj_data(20);
     d.forces = None;
-    let e = train::<CpuTrain>(&d, &cfg(5, 1.0), &out, false, &Default::default(), |_| {
-        Continue(())
-    })
+    let e = train::<CpuTrain>(
+        std::slice::from_ref(&d),
+        &cfg(5, 1.0),
+        &out,
+        false,
+        &Default::default(),
+        |_| Continue(()),
+    )
     .err()
     .unwrap()
     .to_string();
@@ -475,7 +505,7 @@ fn a_time_budget_stops_training_early_with_a_usable_model() {
     let mut c = cfg(1000, 0.0);
     c.max_seconds = Some(0.0);
     let s = train::<CpuTrain>(
-        &data,
+        std::slice::from_ref(&data),
         &c,
         &out,
         false,
@@ -495,13 +525,20 @@ fn a_stop_from_the_progress_callback_ends_training_with_a_usable_model() {
     let data = lj_data(100);
     let mut c = cfg(1000, 0.0);
     c.checkpoint_every = 2;
-    let s = train::<CpuTrain>(&data, &c, &out, false, &Default::default(), |p| {
-        if p.step == 3 {
-            Break(())
-        } else {
-            Continue(())
-        }
-    })
+    let s = train::<CpuTrain>(
+        std::slice::from_ref(&data),
+        &c,
+        &out,
+        false,
+        &Default::default(),
+        |p| {
+            if p.step == 3 {
+                Break(())
+            } else {
+                Continue(())
+            }
+        },
+    )
     .unwrap();
     assert_eq!(s.steps_done, 3);
     assert_eq!(s.curve.len(), 1, "the stopping step is validated");

@@ -102,15 +102,6 @@ impl ModelCost {
     }
 }
 
-/// Residue names in order: what "the same molecule" means for a peptide.
-fn sequence(t: &walkjump::molecule::Topology) -> String {
-    t.residues
-        .iter()
-        .map(|r| r.name.as_str())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
 /// Whether `topology` was in the model's training data. A model that lists its
 /// training sequences is checked against them; one that does not (every model trained
 /// on a single molecule's MD) is counted as trained on this molecule, so its costs
@@ -122,7 +113,7 @@ fn model_cost(
     steps_per_s: f64,
 ) -> anyhow::Result<ModelCost> {
     let meta = walkjump::nn::read_model_meta(model)?;
-    let seq = sequence(topology);
+    let seq = walkjump::nn::train::residue_sequence(topology);
     let listed: Option<Vec<String>> = meta
         .training
         .get("sequences")

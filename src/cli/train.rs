@@ -23,12 +23,20 @@ pub struct TrainArgs {
     /// A built-in cluster (lj13, lj55) whose frames are in --traj ...
     #[arg(long, conflicts_with = "top")]
     pub system: Option<String>,
-    /// ... or the PDB topology of the molecule in --traj.
-    #[arg(long)]
+    /// ... or the PDB topology of the molecule in --traj ...
+    #[arg(long, conflicts_with = "manifest")]
     pub top: Option<PathBuf>,
-    /// Training frames (.dcd, .xtc or multi-model .pdb); the last part is held out.
+    /// ... or many peptides: a manifest.json written by tools/openmm/batch_md.py
+    /// (topology, positions and forces of each). Trains one transferable model with
+    /// the fixed peptide vocabulary and records the training sequences in it.
     #[arg(long)]
-    pub traj: PathBuf,
+    pub manifest: Option<PathBuf>,
+    /// Which entries of --manifest to train on (their "split" field).
+    #[arg(long, default_value = "train")]
+    pub split: String,
+    /// Training frames (.dcd, .xtc or multi-model .pdb); the last part is held out.
+    #[arg(long, required_unless_present = "manifest")]
+    pub traj: Option<PathBuf>,
     /// Forces divided by k_BT for the same frames (needed by psm and mix).
     #[arg(long)]
     pub forces: Option<PathBuf>,
@@ -79,9 +87,83 @@ pub struct TrainArgs {
     /// decay follows whichever runs out first).
     #[arg(long)]
     pub max_minutes: Option<f64>,
+    /// Normalise with C over all atom pairs closer than this many length units
+    /// (JAMUN's graph-edge average) instead of over the bonds.
+    #[arg(long)]
+    pub c_radius: Option<f64>,
+}
+
+/// Every entry of the manifest in `split` whose run has enough frames to train on.
+fn manifest_data(path: &std::path::Path, split: &str) -> anyhow::Result<Vec<TrainData>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading manifest {}", path.display()))?;
+    let m: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a batch_md.py manifest", path.display()))?;
+    let base = path.parent().unwrap_or(std::path::Path::new("."));
+    let entries = m["peptides"].as_array().cloned().unwrap_or_default();
+    let mut out = vec![];
+    for e in entries
+        .iter()
+        .filter(|e| e["split"].as_str() == Some(split))
+    {
+        let field = |k: &str| -> anyhow::Result<PathBuf> {
+            Ok(base.join(
+                e[k].as_str()
+                    .with_context(|| format!("manifest entry {} has no {k}", e["name"]))?,
+            ))
+        };
+        // One unreadable peptide is left out with a warning, not the whole set.
+        let read = || -> anyhow::Result<(walkjump::molecule::Structure, Vec<Vec<f64>>, Option<Vec<Vec<f64>>>)> {
+            // The topology must have the trajectory's atoms as they are.
+            let opts = LoadOptions {
+                keep_missing_hydrogens: true,
+                ..LoadOptions::default()
+            };
+            let s = load_structure(&field("topology")?, opts)?;
+            let n = s.topology.n_atoms();
+            let frames = read_trajectory(&field("positions")?, n)?.frames;
+            let forces = match e.get("forces").and_then(|v| v.as_str()) {
+                Some(_) => Some(read_trajectory(&field("forces")?, n)?.frames),
+                None => None,
+            };
+            Ok((s, frames, forces))
+        };
+        let (s, frames, forces) = match read() {
+            Ok(r) => r,
+            Err(err) => {
+                tracing::warn!(peptide = %e["name"], "left out: {err:#}");
+                continue;
+            }
+        };
+        if frames.len() < 10 {
+            tracing::warn!(peptide = %e["name"], frames = frames.len(), "too few frames; left out");
+            continue;
+        }
+        out.push(TrainData {
+            topology: s.topology,
+            molecule: e["name"].as_str().unwrap_or("?").to_string(),
+            length_unit: "angstrom".into(),
+            frames,
+            forces,
+        });
+    }
+    anyhow::ensure!(
+        !out.is_empty(),
+        "{} lists no {split} peptides with at least 10 frames",
+        path.display()
+    );
+    Ok(out)
 }
 
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
+    if let Some(m) = &a.manifest {
+        let data = manifest_data(m, &a.split)?;
+        return train_on(&a, data, false);
+    }
+    let traj = a
+        .traj
+        .clone()
+        .context("give --traj with --top or --system")?;
     let (topology, molecule, unit) = match (&a.system, &a.top) {
         (Some(s), None) => match systems::by_name(s)? {
             AnySystem::Lj(l) => (
@@ -105,8 +187,8 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     };
     let is_cluster = topology.bonds.is_empty();
     let n = topology.n_atoms();
-    let mut frames = read_trajectory(&a.traj, n)
-        .with_context(|| format!("reading training frames {}", a.traj.display()))?
+    let mut frames = read_trajectory(&traj, n)
+        .with_context(|| format!("reading training frames {}", traj.display()))?
         .frames;
     let mut forces = match &a.forces {
         Some(p) => Some(
@@ -122,6 +204,17 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             f.truncate(k);
         }
     }
+    let data = TrainData {
+        topology,
+        molecule,
+        length_unit: unit.into(),
+        frames,
+        forces,
+    };
+    train_on(&a, vec![data], is_cluster)
+}
+
+fn train_on(a: &TrainArgs, data: Vec<TrainData>, is_cluster: bool) -> anyhow::Result<()> {
     let psm_weight = match a.objective {
         Objective::Dsm => 0.0,
         Objective::Psm => 1.0,
@@ -144,19 +237,13 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         },
         init_from: a.init_from.clone(),
         max_seconds: a.max_minutes.map(|m| m * 60.0),
-    };
-    let data = TrainData {
-        topology,
-        molecule,
-        length_unit: unit.into(),
-        frames,
-        forces,
+        c_radius: a.c_radius,
     };
     ensure_parent(&a.out)?;
     let backend = a.backend.parse::<BackendKind>()?.resolve();
     tracing::info!(
-        frames = data.frames.len(),
-        atoms = n,
+        molecules = data.len(),
+        frames = data.iter().map(|d| d.frames.len()).sum::<usize>(),
         sigma = cfg.sigma,
         psm_weight,
         backend = backend.name(),

@@ -34,6 +34,12 @@ pub struct Vocabulary {
     pub naming: Naming,
 }
 
+/// Residue names the peptide vocabulary covers (standard, protonation states, caps).
+pub const PEPTIDE_RESIDUES: &str = "ACE ALA ARG ASH ASN ASP CYS CYX GLH GLN GLU GLY HID HIE HIP HIS ILE LEU LYN LYS MET NME PHE PRO SER THR TRP TYR VAL";
+/// Canonical (Amber / PDB v3) atom names of those residues, from
+/// `assets/templates/residues.pdb` with the caps' methyl hydrogens as HH31–HH33.
+pub const PEPTIDE_ATOM_NAMES: &str = "C CA CB CD CD1 CD2 CE CE1 CE2 CE3 CG CG1 CG2 CH2 CH3 CZ CZ2 CZ3 H HA HA2 HA3 HB HB1 HB2 HB3 HD1 HD11 HD12 HD13 HD2 HD21 HD22 HD23 HD3 HE HE1 HE2 HE21 HE22 HE3 HG HG1 HG11 HG12 HG13 HG2 HG21 HG22 HG23 HG3 HH HH11 HH12 HH2 HH21 HH22 HH31 HH32 HH33 HZ HZ1 HZ2 HZ3 N ND1 ND2 NE NE1 NE2 NH1 NH2 NZ O OD1 OD2 OE1 OE2 OG OG1 OH SD SG";
+
 /// Per-atom vocabulary indices and the pair classes of one molecule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MoleculeFeatures {
@@ -57,6 +63,21 @@ impl Vocabulary {
             elements: sorted_unique(t.atoms.iter().map(|a| a.element.symbol().to_string())),
             atom_names: sorted_unique(t.atoms.iter().map(|a| a.name.clone())),
             residue_names: sorted_unique(t.residues.iter().map(|r| r.name.clone())),
+            naming: Naming::Canonical,
+        }
+    }
+
+    /// The fixed vocabulary of the transferable peptide model: every element, residue
+    /// and canonical atom name of the 20 standard amino acids (with the usual
+    /// protonation states) and the ACE/NME caps, so that a capped peptide of standard
+    /// residues never fails on vocabulary, whatever the training set held. Lists are
+    /// sorted once here and never reordered (the position is the embedding row).
+    pub fn peptides() -> Self {
+        let words = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        Vocabulary {
+            elements: words("C H N O S"),
+            atom_names: words(PEPTIDE_ATOM_NAMES),
+            residue_names: words(PEPTIDE_RESIDUES),
             naming: Naming::Canonical,
         }
     }
@@ -169,6 +190,29 @@ pub fn edge_types(t: &Topology) -> Vec<i64> {
         }
     }
     out
+}
+
+/// C as JAMUN defines it: the mean squared distance over the graph's edges, i.e. all
+/// atom pairs closer than `radius` (JAMUN: 10 Å; here the network's cutoff).
+pub fn mean_squared_pair_within(t: &Topology, frames: &[Vec<f64>], radius: f64) -> f64 {
+    let n = t.n_atoms();
+    let (mut sum, mut count) = (0.0, 0usize);
+    for p in frames.iter().take(500) {
+        for i in 0..n {
+            for j in i + 1..n {
+                let d2: f64 = (0..3).map(|k| (p[3 * i + k] - p[3 * j + k]).powi(2)).sum();
+                if d2 < radius * radius {
+                    sum += d2;
+                    count += 1;
+                }
+            }
+        }
+    }
+    if count == 0 {
+        1.0
+    } else {
+        sum / count as f64
+    }
 }
 
 /// C of the normalisation: mean squared length of the bonds, or for a cluster without

@@ -6,7 +6,7 @@
 //! under p(x | y)), i.e. it regresses x̂(y) on y + σ² f(x) with f = F/k_BT; its target
 //! has lower variance and does not inherit the bias of where the frames came from.
 
-use super::features::{mean_squared_edge, Vocabulary};
+use super::features::{mean_squared_edge, mean_squared_pair_within, Vocabulary};
 use super::model::{LearnedModel, ModelMeta, Scalings};
 use super::network::{EquivariantNet, Graph, NetConfig};
 use super::schedule::CosineSchedule;
@@ -108,6 +108,10 @@ pub struct TrainConfig {
     /// by time still ends at the low rate.
     #[serde(default)]
     pub max_seconds: Option<f64>,
+    /// C of the normalisation over all atom pairs closer than this (JAMUN's choice,
+    /// the graph's edges); None: over the bonds only (the models made before).
+    #[serde(default)]
+    pub c_radius: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -138,6 +142,19 @@ pub struct TrainSummary {
     /// Steps actually taken (fewer than configured when a time budget ended the run).
     #[serde(default)]
     pub steps_done: usize,
+    /// Residue sequences of the training molecules ("ACE-ALA-NME"): what the model has
+    /// seen, so a benchmark knows whether a molecule's MD cost belongs to it.
+    #[serde(default)]
+    pub sequences: Vec<String>,
+}
+
+/// Residue names in order, joined by "-": what "the same molecule" means for a peptide.
+pub fn residue_sequence(t: &Topology) -> String {
+    t.residues
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -206,17 +223,19 @@ fn stack<B: burn::tensor::backend::Backend>(
 /// The molecule denoiser's [`Trainer`]: DSM/PSM steps on random training frames,
 /// validation on fixed noisy held-out frames, checkpoints beside the output.
 struct MoleculeTrainer<'a, B: AutodiffBackend> {
-    data: &'a TrainData,
+    /// One molecule, or many for a transferable model (each batch from one of them,
+    /// since a batch shares one dense pair graph).
+    data: &'a [TrainData],
     cfg: &'a TrainConfig,
-    n_train: usize,
+    n_train: Vec<usize>,
     /// Always there between steps (an optimiser step takes the network by value).
     model: Option<LearnedModel<B>>,
     optim: OptimizerAdaptor<Adam, EquivariantNet<B>, B>,
-    graph: Graph<B>,
-    /// A fixed validation set: held-out frames with fixed noise.
-    val: Vec<Example>,
-    /// The graph on the backend without autodiff, built once for all validations.
-    val_graph: Graph<B::InnerBackend>,
+    graphs: Vec<Graph<B>>,
+    /// A fixed validation set per molecule: held-out frames with fixed noise.
+    val: Vec<Vec<Example>>,
+    /// The graphs on the backend without autodiff, built once for all validations.
+    val_graphs: Vec<Graph<B::InnerBackend>>,
     sc: Scalings,
     rng: WjRng,
     /// The training losses since the last validation.
@@ -240,32 +259,34 @@ impl<B: AutodiffBackend> MoleculeTrainer<'_, B> {
 
     /// Validation loss, RMSD of x̂ and RMSD of c_skip·y on the held-out examples.
     fn evaluate(&self) -> (f64, f64, f64) {
-        let n = self.data.topology.n_atoms();
         let model = self.model();
         let inner_model = LearnedModel::<B::InnerBackend> {
             meta: model.meta.clone(),
             net: model.net.valid(),
         };
         let (sc, inv_cout2) = (self.sc, self.inv_cout2());
-        let (mut loss, mut sq, mut base) = (0.0, 0.0, 0.0);
-        for chunk in self.val.chunks(64) {
-            let ys: Vec<&[f64]> = chunk.iter().map(|e| e.y.as_slice()).collect();
-            let y = stack::<B::InnerBackend>(&ys, n, &self.device);
-            let xhat: Vec<f32> = inner_model
-                .denoise_centred(y, &self.val_graph)
-                .into_data()
-                .to_vec()
-                .expect("f32 output");
-            for (e, xh) in chunk.iter().zip(xhat.chunks(3 * n)) {
-                for k in 0..3 * n {
-                    let xh = xh[k] as f64;
-                    loss += (xh - e.target[k]).powi(2) * inv_cout2;
-                    sq += (xh - e.clean[k]).powi(2);
-                    base += (sc.c_skip * e.y[k] - e.clean[k]).powi(2);
+        let (mut loss, mut sq, mut base, mut m) = (0.0, 0.0, 0.0, 0.0);
+        for ((val, graph), d) in self.val.iter().zip(&self.val_graphs).zip(self.data) {
+            let n = d.topology.n_atoms();
+            m += (val.len() * n) as f64;
+            for chunk in val.chunks(64) {
+                let ys: Vec<&[f64]> = chunk.iter().map(|e| e.y.as_slice()).collect();
+                let y = stack::<B::InnerBackend>(&ys, n, &self.device);
+                let xhat: Vec<f32> = inner_model
+                    .denoise_centred(y, graph)
+                    .into_data()
+                    .to_vec()
+                    .expect("f32 output");
+                for (e, xh) in chunk.iter().zip(xhat.chunks(3 * n)) {
+                    for k in 0..3 * n {
+                        let xh = xh[k] as f64;
+                        loss += (xh - e.target[k]).powi(2) * inv_cout2;
+                        sq += (xh - e.clean[k]).powi(2);
+                        base += (sc.c_skip * e.y[k] - e.clean[k]).powi(2);
+                    }
                 }
             }
         }
-        let m = (self.val.len() * n) as f64;
         (loss / (m * 3.0), (sq / m).sqrt(), (base / m).sqrt())
     }
 }
@@ -275,11 +296,15 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
     const WHAT: &'static str = "training";
 
     fn step(&mut self, _step: usize, learning_rate: f64) -> Result<f64> {
-        let (data, cfg) = (self.data, self.cfg);
+        let cfg = self.cfg;
+        // Molecules drawn uniformly, not by frame count: many short runs of different
+        // peptides teach more chemistry than one long one.
+        let mol = self.rng.random_range(0..self.data.len());
+        let data = &self.data[mol];
         let n = data.topology.n_atoms();
         let batch: Vec<Example> = (0..cfg.batch)
             .map(|_| {
-                let i = self.rng.random_range(0..self.n_train);
+                let i = self.rng.random_range(0..self.n_train[mol]);
                 let f = data.forces.as_ref().map(|f| f[i].as_slice());
                 make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut self.rng)
             })
@@ -292,7 +317,7 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
             .model
             .take()
             .expect("the model is back after each step");
-        let xhat = model.denoise_centred(y, &self.graph);
+        let xhat = model.denoise_centred(y, &self.graphs[mol]);
         let loss = (xhat - t).powi_scalar(2).mean() * self.inv_cout2();
         let loss_value: f64 = loss.clone().into_scalar().elem();
         let grads = GradientsParams::from_grads(loss.backward(), &model.net);
@@ -340,7 +365,7 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
 /// stops the run with [`ControlFlow::Break`]: the stopping step is validated and the
 /// model so far written, as when the time budget runs out.
 pub fn train<B: AutodiffBackend>(
-    data: &TrainData,
+    data: &[TrainData],
     cfg: &TrainConfig,
     out: &Path,
     resume: bool,
@@ -355,23 +380,58 @@ pub fn train<B: AutodiffBackend>(
     if !(0.0..=1.0).contains(&cfg.psm_weight) {
         return Err(Error::Parameter("the PSM weight must lie in [0, 1]".into()));
     }
-    data.validate(cfg.psm_weight > 0.0)?;
-    let n = data.topology.n_atoms();
-    let n_val = ((data.frames.len() as f64 * cfg.validation_fraction).round() as usize)
-        .clamp(1, data.frames.len() - 1);
-    let n_train = data.frames.len() - n_val;
-    let c_data = mean_squared_edge(&data.topology, &data.frames[..n_train]);
+    if data.is_empty() {
+        return Err(Error::Parameter("no training data".into()));
+    }
+    for d in data {
+        d.validate(cfg.psm_weight > 0.0)
+            .map_err(|e| Error::Parameter(format!("{}: {e}", d.molecule)))?;
+    }
+    let split = |d: &TrainData| {
+        let n_val = ((d.frames.len() as f64 * cfg.validation_fraction).round() as usize)
+            .clamp(1, d.frames.len() - 1);
+        (d.frames.len() - n_val, n_val)
+    };
+    let n_train: Vec<usize> = data.iter().map(|d| split(d).0).collect();
+    // C pooled over every molecule's bonds (each molecule's mean weighted by its
+    // bond count), so one scale serves them all.
+    let (mut c_sum, mut c_w) = (0.0, 0.0);
+    for (d, &k) in data.iter().zip(&n_train) {
+        let w = d.topology.bonds.len().max(1) as f64;
+        c_sum += w * match cfg.c_radius {
+            Some(r) if !d.topology.bonds.is_empty() => {
+                mean_squared_pair_within(&d.topology, &d.frames[..k], r)
+            }
+            _ => mean_squared_edge(&d.topology, &d.frames[..k]),
+        };
+        c_w += w;
+    }
+    let c_data = c_sum / c_w;
+    let many = data.len() > 1;
+    let sequences: Vec<String> = data.iter().map(|d| residue_sequence(&d.topology)).collect();
     let meta = ModelMeta {
         net: cfg.net,
         sigma: cfg.sigma,
         c_data,
-        vocabulary: Vocabulary::from_topology(&data.topology),
-        molecule: data.molecule.clone(),
-        n_atoms: n,
-        cluster: data.topology.bonds.is_empty(),
-        length_unit: data.length_unit.clone(),
+        // One molecule keeps the vocabulary of its own atoms (as before); a set of
+        // peptides gets the fixed vocabulary of all standard residues.
+        vocabulary: if many {
+            Vocabulary::peptides()
+        } else {
+            Vocabulary::from_topology(&data[0].topology)
+        },
+        molecule: if many {
+            format!("capped peptides ({} sequences)", data.len())
+        } else {
+            data[0].molecule.clone()
+        },
+        // A transferable model fits any atom count.
+        n_atoms: if many { 0 } else { data[0].topology.n_atoms() },
+        cluster: !many && data[0].topology.bonds.is_empty(),
+        length_unit: data[0].length_unit.clone(),
         training: serde_json::Value::Null,
     };
+    let meta_molecule = meta.molecule.clone();
     let (ck_model, ck_optim, ck_state) = checkpoint_paths(out);
     let mut model = meta.init::<B>(device);
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init::<B, _>();
@@ -385,17 +445,24 @@ pub fn train<B: AutodiffBackend>(
         }
         // The embedding rows belong to the init model's vocabulary: keep it (a new
         // vocabulary would silently give its atoms other rows).
-        init.meta.vocabulary.features(&data.topology)?;
+        for d in data {
+            init.meta.vocabulary.features(&d.topology)?;
+        }
         model.meta.vocabulary = init.meta.vocabulary;
         model.net = init.net;
     }
     let mut start = 0usize;
     let mut summary = TrainSummary {
         config: Some(cfg.clone()),
-        molecule: data.molecule.clone(),
-        frames_train: n_train,
-        frames_validation: n_val,
+        molecule: meta_molecule,
+        frames_train: n_train.iter().sum(),
+        frames_validation: data.iter().map(|d| split(d).1).sum(),
         c_data,
+        sequences: if data[0].topology.bonds.is_empty() {
+            vec![]
+        } else {
+            sequences
+        },
         ..Default::default()
     };
     if resume {
@@ -424,22 +491,35 @@ pub fn train<B: AutodiffBackend>(
         summary = st.summary;
         summary.resumed_from_step = start;
     }
-    let graph = model.graph(&data.topology, device)?;
+    let graphs = data
+        .iter()
+        .map(|d| model.graph(&d.topology, device))
+        .collect::<Result<Vec<_>>>()?;
     summary.parameters = burn::module::Module::num_params(&model.net);
 
     let mut vrng = seeded(cfg.seed ^ 0x7a11d);
-    let val: Vec<Example> = (0..n_val.min(256))
-        .map(|k| {
-            let i = n_train + k * n_val / n_val.min(256);
-            let f = data.forces.as_ref().map(|f| f[i].as_slice());
-            make_example(&data.frames[i], f, cfg.sigma, cfg.psm_weight, &mut vrng)
-        })
-        .collect();
-    let val_graph = model.meta.graph_inputs::<B::InnerBackend>(
-        &model.meta.vocabulary.features(&data.topology)?,
-        n,
-        device,
-    );
+    // About 512 held-out examples in all, at least 4 per molecule.
+    let per = (512 / data.len()).max(4);
+    let mut val = vec![];
+    let mut val_graphs = vec![];
+    for (d, &k) in data.iter().zip(&n_train) {
+        let n_val = d.frames.len() - k;
+        let take = n_val.min(per);
+        val.push(
+            (0..take)
+                .map(|j| {
+                    let i = k + j * n_val / take;
+                    let f = d.forces.as_ref().map(|f| f[i].as_slice());
+                    make_example(&d.frames[i], f, cfg.sigma, cfg.psm_weight, &mut vrng)
+                })
+                .collect::<Vec<_>>(),
+        );
+        val_graphs.push(model.meta.graph_inputs::<B::InnerBackend>(
+            &model.meta.vocabulary.features(&d.topology)?,
+            d.topology.n_atoms(),
+            device,
+        ));
+    }
     let mut trainer = MoleculeTrainer {
         data,
         cfg,
@@ -447,9 +527,9 @@ pub fn train<B: AutodiffBackend>(
         sc: model.scalings(),
         model: Some(model),
         optim,
-        graph,
+        graphs,
         val,
-        val_graph,
+        val_graphs,
         rng: seeded(cfg.seed.wrapping_add(start as u64 * 7919)),
         recent: 0.0,
         recent_n: 0,

@@ -1,0 +1,39 @@
+"""Write the job lists of the peptide data set (deterministic: run it again, get the same).
+
+  jobs/test.json   the held-out peptides: six capped dipeptides and one tripeptide,
+                   each with its own reference run; never trained on
+  jobs/test-md.json a second, independent run of each test peptide (bench's MD side)
+  jobs/train.json  ACE-X-NME for all 20 amino acids, then capped dipeptides drawn at
+                   random from the 400 pairs minus the test pairs (at most 160, so the
+                   model is judged on pairs it never saw too)
+"""
+
+import json
+import os
+import random
+
+AMINO = "ACDEFGHIKLMNPQRSTVWY"
+TEST = ["AE", "KF", "SL", "TY", "NP", "VG", "AKV"]
+
+
+def main():
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jobs")
+    os.makedirs(here, exist_ok=True)
+    test = [{"sequence": s, "split": "test", "ns": 2.0, "seed": 1000 + k} for k, s in enumerate(TEST)]
+    # A second, independent run of each: the MD side of `walkjump bench --versus-md`
+    # (its convergence curve is measured against the first run).
+    test_md = [{"sequence": s, "name": s + "-md", "split": "test-md", "ns": 2.0, "seed": 2000 + k}
+               for k, s in enumerate(TEST)]
+    rng = random.Random(2026)
+    pairs = [a + b for a in AMINO for b in AMINO if a + b not in TEST]
+    rng.shuffle(pairs)
+    train = [{"sequence": a, "split": "train", "ns": 0.4, "seed": 1 + k} for k, a in enumerate(AMINO)]
+    train += [{"sequence": p, "split": "train", "ns": 0.2, "seed": 100 + k} for k, p in enumerate(pairs[:160])]
+    for name, jobs in (("test.json", test), ("test-md.json", test_md), ("train.json", train)):
+        with open(os.path.join(here, name), "w") as fh:
+            json.dump(jobs, fh, indent=1)
+    print(f"{len(test)} test jobs, {len(train)} training jobs")
+
+
+if __name__ == "__main__":
+    main()
