@@ -11,7 +11,9 @@ use bevy::tasks::{block_on, futures_lite::future::poll_once, AsyncComputeTaskPoo
 use bevy_egui::egui::{self, Color32, Vec2};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use std::path::PathBuf;
-use walkjump_nn::live::{HistogramView, LiveParams, SamplerCommand, SystemSpec};
+use walkjump_nn::live::{
+    percent, HistogramView, LiveParams, SamplerCommand, StatsView, SystemSpec,
+};
 
 #[derive(Clone, Copy, Debug)]
 enum Purpose {
@@ -32,6 +34,8 @@ pub struct Ui {
     show_log: bool,
     /// The newest problem and when it came; shown for a while, the log keeps all.
     problem: Option<(std::time::Instant, String)>,
+    /// Which residue's Ramachandran the statistics panel shows.
+    rama_residue: usize,
 }
 
 pub struct PanelsPlugin;
@@ -175,7 +179,8 @@ fn draw(
     egui::Panel::right("stats")
         .default_size(470.0)
         .show(&mut root, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| stats_ui(ui, &live));
+            egui::ScrollArea::vertical()
+                .show(ui, |ui| stats_ui(ui, &live, &mut ui_state.rama_residue));
         });
     let rest = root.available_rect_before_wrap();
     // Captions over the two viewports.
@@ -390,58 +395,14 @@ fn controls_ui(ui: &mut egui::Ui, live: &mut Live) {
     }
 }
 
-fn stats_ui(ui: &mut egui::Ui, live: &Live) {
+fn stats_ui(ui: &mut egui::Ui, live: &Live, rama_residue: &mut usize) {
     let Some(snap) = &live.snap else {
         ui.label("waiting for the first samples…");
         return;
     };
     let st = &snap.stats;
+    peptide_stats_ui(ui, st, snap.kept, rama_residue);
     let w = ui.available_width().max(300.0);
-    for r in &st.rama {
-        let jsd = r
-            .jsd
-            .map(|j| format!("   JSD to reference {j:.3}"))
-            .unwrap_or_default();
-        ui.label(format!("Ramachandran {}{jsd}", r.residue));
-        ui.horizontal(|ui| {
-            let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
-            paint::heatmap_ui(
-                ui,
-                &r.counts,
-                r.bins,
-                side,
-                &format!("walk-jump (n = {})", snap.kept),
-                true,
-            );
-            if let Some(reference) = &r.reference {
-                paint::heatmap_ui(ui, reference, r.bins, side, "reference MD", true);
-            }
-        });
-    }
-    if !st.jsd_history.is_empty() {
-        paint::lines_ui(
-            ui,
-            Vec2::new(w, 120.0),
-            "Ramachandran JSD against the reference, by samples",
-            &[Series {
-                label: "JSD",
-                points: st.jsd_history.iter().map(|&(n, j)| [n as f64, j]).collect(),
-                color: palette::METRIC,
-            }],
-            true,
-        );
-    }
-    if let Some(t) = &st.tica {
-        ui.label(format!(
-            "TICA 0/1 (fitted on the reference)   {}",
-            t.summary()
-        ));
-        ui.horizontal(|ui| {
-            let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
-            paint::heatmap_ui(ui, &t.counts, t.bins, side, "walk-jump", false);
-            paint::heatmap_ui(ui, &t.reference, t.bins, side, "reference MD", false);
-        });
-    }
     if let Some(h) = &st.h_r {
         against_md_ui(ui, Vec2::new(w, 160.0), "h(r), pair distances", h);
     }
@@ -466,6 +427,130 @@ fn stats_ui(ui: &mut egui::Ui, live: &Live) {
             "torsion autocorrelation by lag (jumps)",
             &series,
             true,
+        );
+    }
+}
+
+/// "0.123", or "–" where there is no distance.
+fn jsd_cell(j: Option<f64>) -> String {
+    j.map(|j| format!("{j:.3}")).unwrap_or_else(|| "–".into())
+}
+
+/// The peptide panels, a plain function of the view (tested headlessly in
+/// tests/app_panels.rs): a table of every residue (Ramachandran and torsion JSD to the
+/// reference, D fraction), whose residue buttons choose the Ramachandran shown below it,
+/// the mean JSD over the run, and TIC 0/1 on all backbone φ/ψ. Without a reference the
+/// ensemble is shown alone: no JSD columns, TICA fitted on the samples.
+pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected: &mut usize) {
+    if st.rama.is_empty() {
+        return;
+    }
+    let w = ui.available_width().max(300.0);
+    let side = (w / 2.0 - 44.0).clamp(120.0, 260.0);
+    *selected = (*selected).min(st.rama.len() - 1);
+    let with_reference = st.rama.iter().any(|r| r.jsd.is_some());
+    if st.rama.len() > 1 {
+        ui.label("Residues (choose one for its Ramachandran)");
+    }
+    egui::Grid::new("residues")
+        .striped(true)
+        .spacing([14.0, 2.0])
+        .show(ui, |ui| {
+            ui.strong("residue");
+            if with_reference {
+                ui.strong("Rama JSD");
+                ui.strong("φ JSD");
+                ui.strong("ψ JSD");
+                ui.strong("χ1 JSD");
+            }
+            ui.strong("D");
+            ui.end_row();
+            for (k, r) in st.rama.iter().enumerate() {
+                ui.selectable_value(selected, k, &r.residue);
+                if with_reference {
+                    ui.label(jsd_cell(r.jsd));
+                    for kind in ["φ", "ψ", "χ1"] {
+                        let t = r.torsions.iter().find(|t| t.symbol() == kind);
+                        ui.label(t.map(|t| jsd_cell(t.jsd)).unwrap_or_else(|| "–".into()));
+                    }
+                }
+                // A D-residue in an L-peptide means the denoiser mirrored it.
+                match r.d_fraction {
+                    Some(d) if d > 0.0 => ui.colored_label(palette::ERROR, percent(d)),
+                    Some(d) => ui.label(percent(d)),
+                    None => ui.label("–"),
+                };
+                ui.end_row();
+            }
+        });
+    if let (Some(m), true) = (st.rama_jsd_mean, st.rama.len() > 1) {
+        ui.label(format!(
+            "mean Ramachandran JSD over {} residues: {m:.3} (18 × 18 bins)",
+            st.rama.len()
+        ));
+    }
+    let r = &st.rama[*selected];
+    let jsd = r
+        .jsd
+        .map(|j| format!("   JSD to reference {j:.3}"))
+        .unwrap_or_default();
+    ui.label(format!("Ramachandran {}{jsd}", r.residue));
+    ui.horizontal(|ui| {
+        paint::heatmap_ui(
+            ui,
+            &r.counts,
+            r.bins,
+            side,
+            &format!("walk-jump {} (n = {kept})", r.residue),
+            true,
+        );
+        if let Some(reference) = &r.reference {
+            paint::heatmap_ui(
+                ui,
+                reference,
+                r.bins,
+                side,
+                &format!("reference MD {}", r.residue),
+                true,
+            );
+        }
+    });
+    if !st.jsd_history.is_empty() {
+        let title = if st.rama.len() > 1 {
+            "mean Ramachandran JSD over residues against the reference, by samples"
+        } else {
+            "Ramachandran JSD against the reference, by samples"
+        };
+        paint::lines_ui(
+            ui,
+            Vec2::new(w, 120.0),
+            title,
+            &[Series {
+                label: "JSD",
+                points: st.jsd_history.iter().map(|&(n, j)| [n as f64, j]).collect(),
+                color: palette::METRIC,
+            }],
+            true,
+        );
+    }
+    if let Some(t) = &st.tica {
+        ui.label(format!(
+            "TICA 0/1 on backbone φ/ψ (fitted on the reference)   {}",
+            t.summary()
+        ));
+        ui.horizontal(|ui| {
+            paint::heatmap_ui(ui, &t.counts, t.bins, side, "TICA walk-jump", false);
+            paint::heatmap_ui(ui, &t.reference, t.bins, side, "TICA reference MD", false);
+        });
+    } else if let Some(t) = &st.tica_samples {
+        ui.label("TICA 0/1 on backbone φ/ψ (fitted on the samples: no reference)");
+        paint::heatmap_ui(
+            ui,
+            &t.counts,
+            t.bins,
+            side,
+            &format!("TICA walk-jump (n = {})", t.samples),
+            false,
         );
     }
 }

@@ -10,7 +10,9 @@ mod stats;
 mod worker;
 
 pub use runfile::default_root as default_run_dir;
-pub use stats::{HistogramView, LiveStats, RamaView, StatsView, TicaView};
+pub use stats::{
+    percent, HistogramView, LiveStats, RamaView, SampleTicaView, StatsView, TicaView, TorsionStat,
+};
 pub use worker::{spawn, LiveHandle};
 
 use crate::BackendKind;

@@ -25,6 +25,40 @@ pub struct RamaView {
     pub reference: Option<Vec<f64>>,
     /// Current Jensen–Shannon distance on the 18 × 18 metric bins.
     pub jsd: Option<f64>,
+    /// This residue's torsions (φ, ψ and χ1 where the side chain has one).
+    pub torsions: Vec<TorsionStat>,
+    /// Share of the samples in which this residue's Cα is D-handed; None for GLY.
+    pub d_fraction: Option<f64>,
+}
+
+/// One torsion of a residue and its 36-bin Jensen–Shannon distance to the reference
+/// (over all the mass; None without a reference).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TorsionStat {
+    pub kind: TorsionKind,
+    pub jsd: Option<f64>,
+}
+
+impl TorsionStat {
+    /// "φ", "ψ" or "χ1".
+    pub fn symbol(&self) -> &'static str {
+        match self.kind {
+            TorsionKind::Phi => "φ",
+            TorsionKind::Psi => "ψ",
+            TorsionKind::Chi1 => "χ1",
+        }
+    }
+}
+
+/// TIC 0/1 density of the samples alone, TICA fitted on the samples: what the TICA
+/// panel shows while there is no reference (DESIGN.md: fit on the reference when there
+/// is one, else on the samples). Refitted now and then, so its axes may change.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SampleTicaView {
+    pub bins: usize,
+    pub counts: Vec<f64>,
+    /// Samples the fit and the density are from.
+    pub samples: usize,
 }
 
 /// A 1-D histogram of the samples, with under/overflow, and the reference on the
@@ -108,8 +142,12 @@ impl TicaView {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StatsView {
     pub rama: Vec<RamaView>,
+    /// Mean over residues of the Ramachandran JSD (DESIGN.md), with a reference.
+    pub rama_jsd_mean: Option<f64>,
     pub tica: Option<TicaView>,
-    /// (kept samples, Ramachandran JSD of the first residue) as the run went on.
+    /// Without a reference: TICA of the samples on themselves.
+    pub tica_samples: Option<SampleTicaView>,
+    /// (kept samples, mean Ramachandran JSD over residues) as the run went on.
     pub jsd_history: Vec<(usize, f64)>,
     pub h_r: Option<HistogramView>,
     pub energy: Option<HistogramView>,
@@ -144,6 +182,9 @@ impl LiveTica {
 pub struct LiveStats {
     peptide: Option<(PeptideEnsemble, Option<PeptideEnsemble>)>,
     tica: Option<LiveTica>,
+    /// Without a reference: TIC 0/1 of the samples, TICA fitted on them (refitted
+    /// with the autocorrelations, see [`Self::update_acf`]).
+    tica_samples: Option<Hist2d>,
     h_r: Option<(PairDistanceHistogram, Option<Hist1d>)>,
     energies: Vec<f64>,
     reference_energies: Vec<f64>,
@@ -173,6 +214,7 @@ impl LiveStats {
         LiveStats {
             peptide,
             tica,
+            tica_samples: None,
             h_r,
             energies: vec![],
             reference_energies: vec![],
@@ -201,6 +243,7 @@ impl LiveStats {
 
     pub fn set_peptide_reference(&mut self, reference: PeptideEnsemble) {
         self.tica = LiveTica::fit(&reference);
+        self.tica_samples = None;
         if let Some((_, r)) = self.peptide.as_mut() {
             *r = Some(reference);
         }
@@ -249,18 +292,35 @@ impl LiveStats {
         }
     }
 
+    /// Mean over residues of the 18 × 18 Ramachandran JSD (DESIGN.md).
     fn rama_jsd(&self) -> Option<f64> {
         let (e, r) = self.peptide.as_ref()?;
         let r = r.as_ref()?;
-        let (a, b) = (e.rama.first()?, r.rama.first()?);
-        Some(histogram_jsd(a, b))
+        let n = e.rama.len();
+        (n > 0).then(|| {
+            e.rama
+                .iter()
+                .zip(&r.rama)
+                .map(|(a, b)| histogram_jsd(a, b))
+                .sum::<f64>()
+                / n as f64
+        })
     }
 
-    /// Recompute the autocorrelations (costly: call it now and then, not per frame).
+    /// Recompute the autocorrelations and, without a reference, the samples' own TICA
+    /// (costly: call it now and then, not per frame).
     pub fn update_acf(&mut self) {
-        let Some((e, _)) = self.peptide.as_ref() else {
+        let Some((e, r)) = self.peptide.as_ref() else {
             return;
         };
+        if r.is_none() {
+            // Until there are enough lagged pairs the fit fails and the panel waits.
+            self.tica_samples = fit_on_ensemble(e, TICA_LAG).ok().map(|t| {
+                let p = project_ensemble(e, &t);
+                let (xr, yr) = projection_bins(&p);
+                histogram_of(&p, xr, yr)
+            });
+        }
         self.acf = e
             .topology
             .torsions
@@ -278,18 +338,43 @@ impl LiveStats {
 
     pub fn view(&self) -> StatsView {
         let rama = match &self.peptide {
-            Some((e, r)) => e
-                .rama_plot
-                .iter()
-                .enumerate()
-                .map(|(k, h)| RamaView {
-                    residue: e.rama_pairs[k].2.clone(),
-                    bins: RAMA_PLOT_BINS,
-                    counts: h.counts.clone(),
-                    reference: r.as_ref().map(|r| r.rama_plot[k].counts.clone()),
-                    jsd: r.as_ref().map(|r| histogram_jsd(&e.rama[k], &r.rama[k])),
-                })
-                .collect(),
+            Some((e, r)) => {
+                let d = e.d_fractions();
+                e.rama_plot
+                    .iter()
+                    .enumerate()
+                    .map(|(k, h)| {
+                        let (phi, _, label) = &e.rama_pairs[k];
+                        let ri = e.topology.torsions[*phi].residue;
+                        let ca = e.topology.find_atom(ri, "CA");
+                        RamaView {
+                            residue: label.clone(),
+                            bins: RAMA_PLOT_BINS,
+                            counts: h.counts.clone(),
+                            reference: r.as_ref().map(|r| r.rama_plot[k].counts.clone()),
+                            jsd: r.as_ref().map(|r| histogram_jsd(&e.rama[k], &r.rama[k])),
+                            torsions: e
+                                .topology
+                                .torsions
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, t)| t.residue == ri)
+                                .map(|(i, t)| TorsionStat {
+                                    kind: t.kind,
+                                    jsd: r.as_ref().map(|r| {
+                                        histogram_jsd(&e.torsion_hists[i], &r.torsion_hists[i])
+                                    }),
+                                })
+                                .collect(),
+                            d_fraction: e
+                                .centres
+                                .iter()
+                                .position(|c| Some(c.atoms[1]) == ca)
+                                .map(|c| d[c]),
+                        }
+                    })
+                    .collect()
+            }
             None => vec![],
         };
         let h_r = self.h_r.as_ref().map(|(h, r)| HistogramView {
@@ -306,7 +391,13 @@ impl LiveStats {
         });
         StatsView {
             rama,
+            rama_jsd_mean: self.rama_jsd(),
             tica,
+            tica_samples: self.tica_samples.as_ref().map(|h| SampleTicaView {
+                bins: TICA_BINS,
+                counts: h.counts.clone(),
+                samples: h.mass() as usize,
+            }),
             jsd_history: self.jsd_history.clone(),
             h_r,
             energy: self.energy_view(),
@@ -364,6 +455,19 @@ impl LiveStats {
                 ],
             )?;
             out.push(p);
+        } else if let Some(h) = &self.tica_samples {
+            let p = file("tica");
+            plots::heatmaps(
+                &p,
+                &[Heatmap {
+                    title: "TICA walk-jump (fitted on the samples, no reference)".into(),
+                    hist: h,
+                    xlabel: "TIC 0",
+                    ylabel: "TIC 1",
+                    free_energy: true,
+                }],
+            )?;
+            out.push(p);
         }
         let curve = |v: Vec<[f64; 2]>| v.into_iter().map(|p| (p[0], p[1])).collect::<Vec<_>>();
         if !self.jsd_history.is_empty() {
@@ -375,7 +479,7 @@ impl LiveStats {
                 .collect();
             plots::lines(
                 &p,
-                "Ramachandran JSD to the reference",
+                "mean Ramachandran JSD over residues, to the reference",
                 "samples",
                 "JSD",
                 &vec![("JSD".to_string(), curve(pts))],
