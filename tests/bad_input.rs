@@ -66,6 +66,7 @@ fn unknown_residue_is_named_and_can_be_allowed() {
         &p,
         LoadOptions {
             allow_unknown_residues: true,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -72,6 +72,8 @@ pub fn run(a: AnalyzeArgs) -> anyhow::Result<()> {
             top_path,
             LoadOptions {
                 allow_unknown_residues: a.allow_unknown_residues,
+                // The topology must have the trajectory's atoms, as they are.
+                keep_missing_hydrogens: true,
             },
         )
         .with_context(|| format!("loading topology {}", a.top))?;

@@ -3,6 +3,7 @@
 mod analyze;
 mod bench;
 mod bench_md;
+mod build;
 mod common;
 mod dynamics;
 mod evaluate;
@@ -49,6 +50,8 @@ pub enum Command {
     Lab(walkjump_app::lab::LabArgs),
     /// DynamicsDiffusion on the double well: train the trajectory model or evaluate it.
     Dynamics(dynamics::DynamicsArgs),
+    /// A capped peptide ACE-…-NME of 1–4 residues from its sequence, as PDB.
+    Build(build::BuildArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Exact(a) => exact::run(a),
         Command::Train(a) => train::run(a),
         Command::Dynamics(a) => dynamics::run(a),
+        Command::Build(a) => build::run(a),
         Command::Lab(a) => walkjump_app::lab::run(a),
     }
 }

@@ -39,6 +39,10 @@ pub enum Error {
     Trajectory { path: PathBuf, detail: String },
     #[error("invalid parameter: {0}")]
     Parameter(String),
+    /// A molecule outside what a model covers (`molecule::coverage`); the message
+    /// says what is covered.
+    #[error("{0}")]
+    NotCovered(String),
     #[error("denoiser: {0}")]
     Denoiser(String),
     /// A Langevin integration (reference MD, the walk, the energy denoiser's inner

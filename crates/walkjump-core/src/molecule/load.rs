@@ -11,6 +11,10 @@ use std::path::Path;
 pub struct LoadOptions {
     /// Accept residues without a template and bond them by covalent radii.
     pub allow_unknown_residues: bool,
+    /// Leave hydrogens missing from standard residues missing (by default they are
+    /// placed from the residue templates, see [`super::hydrogens`]): for a topology
+    /// that must match a trajectory's atoms as they are.
+    pub keep_missing_hydrogens: bool,
 }
 
 /// Which structure format a path names, from its extension.
@@ -278,9 +282,13 @@ pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
         });
     }
     topo.derive_bonds_and_torsions(&positions);
-    Ok(Structure {
+    let mut structure = Structure {
         topology: topo,
         positions,
         notes,
-    })
+    };
+    if !options.keep_missing_hydrogens {
+        super::hydrogens::complete_hydrogens(&mut structure);
+    }
+    Ok(structure)
 }
