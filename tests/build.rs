@@ -772,3 +772,14 @@ fn residues_missing_heavy_atoms_or_a_cap_are_completed_only_where_it_is_sound() 
     );
     expect_refusal(t, "not capped");
 }
+
+#[test]
+fn the_apps_new_peptide_is_a_pdb_the_loader_opens_complete() {
+    let p = walkjump_app::panels::new_peptide_file("gly-pro").unwrap();
+    assert!(p.ends_with("ACE-GLY-PRO-NME.pdb"), "{}", p.display());
+    let s = load_structure(&p, LoadOptions::default()).unwrap();
+    assert!(s.notes.is_empty(), "{:?}", s.notes);
+    check_peptide(&s.topology).unwrap();
+    let e = walkjump_app::panels::new_peptide_file("GPX").unwrap_err();
+    assert!(e.to_string().contains("'X'"), "{e}");
+}

@@ -36,6 +36,8 @@ pub struct Ui {
     problem: Option<(std::time::Instant, String)>,
     /// Which residue's Ramachandran the statistics panel shows.
     rama_residue: usize,
+    /// The sequence typed into the "New peptide" window, while it is open.
+    new_peptide: Option<String>,
 }
 
 pub struct PanelsPlugin;
@@ -224,7 +226,55 @@ fn draw(
                 });
         }
     }
+    new_peptide_window(&ctx, &mut live, &mut ui_state);
     Ok(())
+}
+
+/// The "New peptide" window: a sequence in, the built peptide opened as a PDB would be.
+fn new_peptide_window(ctx: &egui::Context, live: &mut Live, st: &mut Ui) {
+    let Some(seq) = st.new_peptide.as_mut() else {
+        return;
+    };
+    let (mut open, mut go) = (true, false);
+    egui::Window::new("New peptide")
+        .collapsible(false)
+        .resizable(false)
+        .open(&mut open)
+        .show(ctx, |ui| {
+            ui.label("Sequence, one-letter (KW) or three-letter (LYS-TRP), 1–4 residues.");
+            ui.label("The ACE and NME caps are added; the backbone starts extended (PPII).");
+            let r = ui.add(egui::TextEdit::singleline(seq).hint_text("KW"));
+            let entered = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            go = ui.button("Build and open").clicked() || entered;
+        });
+    if go {
+        match new_peptide_file(seq) {
+            Ok(path) => {
+                st.new_peptide = None;
+                act_open_pdb(live, path);
+            }
+            Err(e) => live.say(format!("cannot build the peptide: {e}"), true),
+        }
+    } else if !open {
+        st.new_peptide = None;
+    }
+}
+
+/// Build `sequence` and write it where the sampler can open it like any PDB (what
+/// System ▸ New peptide… opens).
+pub fn new_peptide_file(sequence: &str) -> walkjump_core::Result<PathBuf> {
+    let s = walkjump_core::molecule::build_peptide(sequence)?;
+    let names: Vec<&str> = s
+        .topology
+        .residues
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    let dir = std::env::temp_dir().join("walkjump-peptides");
+    std::fs::create_dir_all(&dir).map_err(|e| walkjump_core::Error::write(&dir, e))?;
+    let path = dir.join(format!("{}.pdb", names.join("-")));
+    walkjump_core::io::write_trajectory(&path, &s.topology, std::slice::from_ref(&s.positions))?;
+    Ok(path)
 }
 
 fn menu_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
@@ -242,6 +292,13 @@ fn menu_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
             ui.separator();
             if ui.button("Open PDB…").clicked() {
                 start_dialog(st, Purpose::OpenPdb);
+            }
+            if ui
+                .button("New peptide…")
+                .on_hover_text("build a capped peptide ACE-…-NME of 1–4 residues from its sequence")
+                .clicked()
+            {
+                st.new_peptide.get_or_insert_with(String::new);
             }
             if ui.button("Open model…").clicked() {
                 start_dialog(st, Purpose::OpenModel);
