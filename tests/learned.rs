@@ -286,6 +286,7 @@ fn cfg(steps: usize, psm_weight: f64) -> TrainConfig {
         init_from: None,
         max_seconds: None,
         c_radius: None,
+        warm_start: None,
     }
 }
 

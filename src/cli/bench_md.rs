@@ -54,6 +54,11 @@ pub struct VersusMdArgs {
     /// what the model cost when the molecule was in its training data.
     #[arg(long, default_value = "assets/data/ala2-train.json")]
     pub training_md: PathBuf,
+    /// Run OpenMM live on the molecule for this many seconds (same force field as the
+    /// data, same machine, this run) for the MD side, instead of --md-traj: the fair
+    /// comparison for a peptide the model never saw.
+    #[arg(long)]
+    pub live_md_seconds: Option<f64>,
 }
 
 #[derive(serde::Deserialize)]
@@ -201,6 +206,35 @@ fn live_openmm_rate(python: &str, pdb: &Path, md: &OpenMmSummary) -> Option<f64>
     rate
 }
 
+/// OpenMM on `pdb` for `seconds` of production, now: its frames and its own summary.
+fn live_openmm_run(
+    python: &str,
+    pdb: &Path,
+    seconds: f64,
+    n: usize,
+) -> anyhow::Result<(Vec<Vec<f64>>, OpenMmSummary)> {
+    let dir = std::env::temp_dir().join(format!("walkjump-live-md-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let out = dir.join("md");
+    eprintln!("running OpenMM on {} for {seconds:.0} s ...", pdb.display());
+    let status = std::process::Command::new(python)
+        .arg("tools/openmm/ala2_md.py")
+        .arg("--pdb")
+        .arg(pdb)
+        .arg("--out")
+        .arg(&out)
+        .args(["--ns", "1000", "--equilibrate-ps", "20", "--max-seconds"])
+        .arg(seconds.to_string())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("starting {python} (give --python with OpenMM installed)"))?;
+    anyhow::ensure!(status.success(), "the live OpenMM run failed ({status})");
+    let summary = read_summary(&dir.join("md.json"))?;
+    let frames = read_trajectory(&dir.join("md.dcd"), n)?.frames;
+    std::fs::remove_dir_all(&dir).ok();
+    Ok((frames, summary))
+}
+
 /// First time at which a (time, JSD) curve is at or below `target`.
 fn first_below(curve: &[(f64, f64)], target: f64) -> Option<f64> {
     curve.iter().find(|p| p.1 <= target).map(|p| p.0)
@@ -236,20 +270,30 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
     );
     let rama_jsd = |e: &PeptideEnsemble| compare(e, &reference).0[0].ramachandran_jsd;
 
-    // MD: JSD of growing prefixes of an independent OpenMM run.
-    let md_frames = read_trajectory(&a.md_traj, n)
-        .with_context(|| format!("reading {}", a.md_traj.display()))?
-        .frames;
-    let mut md_json = a.md_traj.clone().into_os_string();
-    md_json.push(".json");
-    let md_json = PathBuf::from(md_json);
-    let md_json = if md_json.exists() {
-        md_json
-    } else {
-        a.md_traj.with_extension("json")
+    // MD: JSD of growing prefixes of an independent OpenMM run, made now or stored.
+    let (md_frames, stored, live) = match a.live_md_seconds {
+        Some(s) => {
+            let (frames, summary) = live_openmm_run(&a.python, pdb, s, n)?;
+            let rate = summary.md_steps_per_second;
+            (frames, summary, Some(rate))
+        }
+        None => {
+            let frames = read_trajectory(&a.md_traj, n)
+                .with_context(|| format!("reading {}", a.md_traj.display()))?
+                .frames;
+            let mut md_json = a.md_traj.clone().into_os_string();
+            md_json.push(".json");
+            let md_json = PathBuf::from(md_json);
+            let md_json = if md_json.exists() {
+                md_json
+            } else {
+                a.md_traj.with_extension("json")
+            };
+            let stored = read_summary(&md_json)?;
+            let live = live_openmm_rate(&a.python, pdb, &stored);
+            (frames, stored, live)
+        }
     };
-    let stored = read_summary(&md_json)?;
-    let live = live_openmm_rate(&a.python, pdb, &stored);
     let steps_per_s = live.unwrap_or(stored.md_steps_per_second);
     let cost = model_cost(model, &st.topology, &a.training_md, steps_per_s)?;
     let steps_per_frame = stored.save_every_ps * 1000.0 / stored.dt_fs;
@@ -323,7 +367,11 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
         seconds_per_frame,
         stored.save_every_ps,
         md_frames.len(),
-        a.md_traj.display()
+        if a.live_md_seconds.is_some() {
+            "a live run, now".to_string()
+        } else {
+            a.md_traj.display().to_string()
+        }
     );
     println!(
         "walk-jump: {} chains on {backend}, {steps} steps ({} kept jumps) in {wj_seconds:.1} s, final JSD {wj_final:.3}",

@@ -196,10 +196,6 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
 /// the file's conformation.
 fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
     let pdb = a.pdb.clone().expect("checked by caller");
-    let model = a
-        .model
-        .clone()
-        .context("sampling a molecule needs a learned model: --model FILE.wjm")?;
     if matches!(
         a.denoiser,
         Some(DenoiserChoice::Exact | DenoiserChoice::Energy)
@@ -207,6 +203,18 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         anyhow::bail!("molecules from a PDB are sampled with --denoiser learned");
     }
     let st = load_structure(&pdb, LoadOptions::default())?;
+    // Without --model (or with a folder): the molecule's own model, else the
+    // transferable peptide model, from models/.
+    let model = match a.model.clone() {
+        Some(m) if !m.is_dir() => m,
+        dir => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("models"));
+            let c = walkjump::nn::choice::choose_model(&st.topology, &dir)?;
+            tracing::info!("{}", c.reason);
+            eprintln!("{}", c.reason);
+            c.path
+        }
+    };
     let denoiser = learned_denoiser(&model, &a.backend, &st.topology)?;
     let sigma = a
         .sigma

@@ -29,8 +29,9 @@ pub struct TrainArgs {
     /// ... or many peptides: a manifest.json written by tools/openmm/batch_md.py
     /// (topology, positions and forces of each). Trains one transferable model with
     /// the fixed peptide vocabulary and records the training sequences in it.
+    /// Give it more than once to pool several sets.
     #[arg(long)]
-    pub manifest: Option<PathBuf>,
+    pub manifest: Vec<PathBuf>,
     /// Which entries of --manifest to train on (their "split" field).
     #[arg(long, default_value = "train")]
     pub split: String,
@@ -91,6 +92,10 @@ pub struct TrainArgs {
     /// (JAMUN's graph-edge average) instead of over the bonds.
     #[arg(long)]
     pub c_radius: Option<f64>,
+    /// Start from this model's weights although its atom vocabulary differs (same
+    /// network settings and σ): known atom types keep their embeddings.
+    #[arg(long, conflicts_with = "init_from")]
+    pub warm_start: Option<PathBuf>,
 }
 
 /// Every entry of the manifest in `split` whose run has enough frames to train on.
@@ -156,8 +161,11 @@ fn manifest_data(path: &std::path::Path, split: &str) -> anyhow::Result<Vec<Trai
 }
 
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
-    if let Some(m) = &a.manifest {
-        let data = manifest_data(m, &a.split)?;
+    if !a.manifest.is_empty() {
+        let mut data = vec![];
+        for m in &a.manifest {
+            data.extend(manifest_data(m, &a.split)?);
+        }
         return train_on(&a, data, false);
     }
     let traj = a
@@ -238,6 +246,7 @@ fn train_on(a: &TrainArgs, data: Vec<TrainData>, is_cluster: bool) -> anyhow::Re
         init_from: a.init_from.clone(),
         max_seconds: a.max_minutes.map(|m| m * 60.0),
         c_radius: a.c_radius,
+        warm_start: a.warm_start.clone(),
     };
     ensure_parent(&a.out)?;
     let backend = a.backend.parse::<BackendKind>()?.resolve();

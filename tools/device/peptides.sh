@@ -25,7 +25,7 @@ log "MD for ${MD_S}s"
     --cuda-workers 4 --deadline-s "$MD_S" --save-ps 0.5) 2>&1 | tee "$OUT/md.log" | tail -5
 log "training"
 common=(train --manifest /tmp/pep/manifest.json --backend wgpu --objective mix --psm-weight 0.5
-        --steps 1000000 --max-minutes "$TRAIN_MIN" --batch 128 --hidden 48 --layers 4
+        --manifest assets/data/ala2-manifest.json --steps 1000000 --max-minutes "$TRAIN_MIN" --batch 128 --hidden 48 --layers 4
         --validate-every 250 --checkpoint-every 100000)
 /tmp/walkjump "${common[@]}" --out /tmp/peptides-bonds.wjm > "$OUT/train-bonds.log" 2>&1 &
 /tmp/walkjump "${common[@]}" --c-radius 6 --out /tmp/peptides-radius.wjm > "$OUT/train-radius.log" 2>&1 &

@@ -38,6 +38,8 @@ def main():
     p.add_argument("--equilibrate-ps", type=float, default=100.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="stop production after this much wall-clock time (frames so far are kept)")
     a = p.parse_args()
 
     pdb = app.PDBFile(a.pdb)
@@ -65,6 +67,9 @@ def main():
         t0 = time.time()
         energies = []
         for i in range(n_frames):
+            if a.max_seconds is not None and time.time() - t0 > a.max_seconds:
+                n_frames = i
+                break
             sim.step(steps_per_save)
             st = sim.context.getState(getPositions=True, getForces=True, getEnergy=True)
             pos = st.getPositions(asNumpy=True).value_in_unit(u.angstrom)

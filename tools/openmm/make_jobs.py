@@ -3,7 +3,9 @@
   jobs/test.json   the held-out peptides: six capped dipeptides and one tripeptide,
                    each with its own reference run; never trained on
   jobs/test-md.json a second, independent run of each test peptide (bench's MD side)
-  jobs/train.json  ACE-X-NME for all 20 amino acids, then capped dipeptides drawn at
+  jobs/train.json  short runs (diversity over length: 0.1 ns per ACE-X-NME, 0.05 ns per
+                   dipeptide; assets/data/ala2-manifest.json adds 6 ns of ACE-ALA-NME):
+                   ACE-X-NME for all 20 amino acids, then capped dipeptides drawn at
                    random from the 400 pairs minus the test pairs (at most 160, so the
                    model is judged on pairs it never saw too)
 """
@@ -27,8 +29,8 @@ def main():
     rng = random.Random(2026)
     pairs = [a + b for a in AMINO for b in AMINO if a + b not in TEST]
     rng.shuffle(pairs)
-    train = [{"sequence": a, "split": "train", "ns": 0.4, "seed": 1 + k} for k, a in enumerate(AMINO)]
-    train += [{"sequence": p, "split": "train", "ns": 0.2, "seed": 100 + k} for k, p in enumerate(pairs[:160])]
+    train = [{"sequence": a, "split": "train", "ns": 0.1, "seed": 1 + k} for k, a in enumerate(AMINO)]
+    train += [{"sequence": p, "split": "train", "ns": 0.05, "seed": 100 + k} for k, p in enumerate(pairs[:160])]
     for name, jobs in (("test.json", test), ("test-md.json", test_md), ("train.json", train)):
         with open(os.path.join(here, name), "w") as fh:
             json.dump(jobs, fh, indent=1)

@@ -82,6 +82,27 @@ impl Vocabulary {
         }
     }
 
+    /// For each row of this vocabulary's element, atom-name and residue lists, the row
+    /// of `old` that spells the same thing (legacy names translated), if any.
+    pub fn rows_from(&self, old: &Vocabulary) -> [Vec<Option<usize>>; 3] {
+        let elements = self
+            .elements
+            .iter()
+            .map(|e| old.elements.iter().position(|o| o == e))
+            .collect();
+        let names = self
+            .atom_names
+            .iter()
+            .map(|n| old.atom_name_index(n))
+            .collect();
+        let residues = self
+            .residue_names
+            .iter()
+            .map(|r| old.residue_names.iter().position(|o| o == r))
+            .collect();
+        [elements, names, residues]
+    }
+
     /// The element and atom-name keys this vocabulary spells atom `i` of `t` with.
     fn keys<'a>(&self, t: &'a Topology, i: usize) -> (&'static str, &'a str) {
         let a = &t.atoms[i];

@@ -3,6 +3,7 @@
 //! thread built on them. Nothing here knows of bevy.
 
 pub mod backend;
+pub mod choice;
 pub mod container;
 pub mod denoiser;
 pub mod features;

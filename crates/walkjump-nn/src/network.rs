@@ -208,7 +208,57 @@ pub struct Graph<B: Backend> {
     pub cutoff: f64,
 }
 
+/// Rows of an embedding taken from another one: row r gets `old` row `map[r]` where
+/// there is one and keeps its fresh initialisation where there is none.
+fn remap_rows<B: Backend>(
+    new: Embedding<B>,
+    old: Embedding<B>,
+    map: &[Option<usize>],
+) -> Embedding<B> {
+    let w = new.weight.val();
+    let device = w.device();
+    let [rows, d] = w.dims();
+    let mut data: Vec<f32> = w
+        .into_data()
+        .convert::<f32>()
+        .to_vec()
+        .expect("f32 weights");
+    let from: Vec<f32> = old
+        .weight
+        .val()
+        .into_data()
+        .convert::<f32>()
+        .to_vec()
+        .expect("f32 weights");
+    for (r, m) in map.iter().enumerate().take(rows) {
+        if let Some(o) = *m {
+            if (o + 1) * d <= from.len() {
+                data[r * d..(r + 1) * d].copy_from_slice(&from[o * d..(o + 1) * d]);
+            }
+        }
+    }
+    Embedding {
+        weight: burn::module::Param::from_tensor(Tensor::from_data(
+            burn::tensor::TensorData::new(data, [rows, d]),
+            &device,
+        )),
+    }
+}
+
 impl<B: Backend> EquivariantNet<B> {
+    /// This network's vocabulary embeddings with every other weight taken from
+    /// `from` (same settings, other vocabulary): a warm start for a transferable model
+    /// from a single-molecule one. `maps` gives, for each row of the element, atom-name
+    /// and residue embeddings, the row of `from` it continues, if any.
+    pub fn warm_started(self, from: EquivariantNet<B>, maps: &[Vec<Option<usize>>; 3]) -> Self {
+        EquivariantNet {
+            element: remap_rows(self.element, from.element, &maps[0]),
+            atom_name: remap_rows(self.atom_name, from.atom_name, &maps[1]),
+            residue_name: remap_rows(self.residue_name, from.residue_name, &maps[2]),
+            ..from
+        }
+    }
+
     pub fn new(cfg: &NetConfig, vocab: VocabSizes, device: &B::Device) -> Self {
         let h = cfg.hidden;
         let emb = |n: usize| {

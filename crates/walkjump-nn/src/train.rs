@@ -112,6 +112,10 @@ pub struct TrainConfig {
     /// the graph's edges); None: over the bonds only (the models made before).
     #[serde(default)]
     pub c_radius: Option<f64>,
+    /// Start from this model's weights although its vocabulary differs (same network
+    /// settings and σ): rows of atoms it knows are carried over, the others start fresh.
+    #[serde(default)]
+    pub warm_start: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -450,6 +454,18 @@ pub fn train<B: AutodiffBackend>(
         }
         model.meta.vocabulary = init.meta.vocabulary;
         model.net = init.net;
+    }
+    if let Some(p) = &cfg.warm_start {
+        let from = LearnedModel::<B>::load(p, device)?;
+        if from.meta.net != cfg.net || from.meta.sigma != cfg.sigma {
+            return Err(Error::Parameter(format!(
+                "{} has other network settings or σ than this run asks for (warm start needs the same)",
+                p.display()
+            )));
+        }
+        let maps = model.meta.vocabulary.rows_from(&from.meta.vocabulary);
+        let fresh = std::mem::replace(&mut model.net, from.meta.init::<B>(device).net);
+        model.net = fresh.warm_started(from.net, &maps);
     }
     let mut start = 0usize;
     let mut summary = TrainSummary {
