@@ -116,10 +116,8 @@ fn initial_spec(a: &GuiArgs) -> anyhow::Result<SystemSpec> {
     Ok(match (&a.pdb, a.system.as_deref()) {
         (Some(pdb), _) => SystemSpec::Molecule {
             pdb: pdb.clone(),
-            model: a
-                .model
-                .clone()
-                .ok_or_else(|| anyhow::anyhow!("--pdb needs --model (a .wjm for that molecule)"))?,
+            // Without --model the sampler chooses among the bundled models.
+            model: a.model.clone().unwrap_or_else(|| asset("models")),
             reference: a.reference.clone(),
         },
         (None, None | Some("ala2") | Some("alanine-dipeptide")) => {

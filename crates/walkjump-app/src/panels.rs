@@ -83,16 +83,13 @@ fn act(live: &mut Live, purpose_path: (Purpose, PathBuf)) {
     let (purpose, path) = purpose_path;
     match purpose {
         Purpose::OpenPdb => {
-            let current = live.info.as_ref().map(|i| i.spec.clone());
-            let model = match &current {
-                Some(SystemSpec::Molecule { model, .. }) => model.clone(),
-                _ => asset("models/ala2.wjm"),
-            };
+            // The sampler picks from the bundled models: the molecule's own, else the
+            // transferable peptide model (the status line says which and why).
             open(
                 live,
                 SystemSpec::Molecule {
                     pdb: path,
-                    model,
+                    model: asset("models"),
                     reference: None,
                 },
             );

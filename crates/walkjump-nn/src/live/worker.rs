@@ -644,6 +644,15 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
         } => {
             let st = load_structure(pdb, LoadOptions::default())?;
             load_notes = st.notes.clone();
+            // A folder of models: pick the molecule's own, else the transferable one.
+            let model = if model.is_dir() {
+                let c = crate::choice::choose_model(&st.topology, model)?;
+                load_notes.push(c.reason);
+                c.path
+            } else {
+                model.clone()
+            };
+            let model = &model;
             let den = load_denoiser(backend, model, &st.topology)
                 .map_err(|e| anyhow::anyhow!("model {}: {e}", model.display()))?;
             let ens = PeptideEnsemble::new(&st.topology);
