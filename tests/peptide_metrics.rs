@@ -413,3 +413,47 @@ fn evaluate_writes_the_report_and_its_tables() {
     // The samples are MD frames, so every distance is near its floor.
     assert!(r.ramachandran_jsd < r.ramachandran_floor + 0.1, "{md_text}");
 }
+
+#[test]
+fn evaluate_over_a_manifest_gives_one_row_per_peptide_with_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let (top, md) = akg();
+    let data = repo().join("tests/data/peptides");
+    let manifest = common::write(
+        dir.path(),
+        "manifest.json",
+        &serde_json::json!({"peptides": [
+            {"name": "AKG", "sequence": "AKG", "split": "test",
+             "topology": data.join("akg.pdb"), "positions": data.join("akg_md.xtc")},
+            {"name": "KW", "sequence": "KW", "split": "test",
+             "topology": "kw.pdb", "positions": "kw.dcd"},
+            {"name": "AA", "sequence": "AA", "split": "train",
+             "topology": "aa.pdb", "positions": "aa.dcd"}
+        ]})
+        .to_string(),
+    );
+    let samples = dir.path().join("samples");
+    std::fs::create_dir(&samples).unwrap();
+    write_trajectory(&samples.join("AKG.dcd"), &top, &evenly(&md, 100)).unwrap();
+    let json = dir.path().join("all.json");
+    let o = walkjump(&[
+        "evaluate",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--samples-dir",
+        samples.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let out = common::stdout(&o);
+    assert!(o.status.success(), "{}{}", out, common::stderr(&o));
+    // The test split only: AKG evaluated, KW named as missing, AA (train) not looked at.
+    assert!(out.contains("| AKG | 100 | 100 |"), "{out}");
+    assert!(
+        out.contains("no samples for: KW") && !out.contains("AA"),
+        "{out}"
+    );
+    let all: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(all.keys().collect::<Vec<_>>(), ["AKG"]);
+}

@@ -13,15 +13,25 @@ use walkjump::molecule::{load_structure, LoadOptions};
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
     /// Topology of the peptide (PDB or mmCIF).
-    #[arg(long)]
-    pub top: PathBuf,
+    #[arg(long, required_unless_present = "manifest")]
+    pub top: Option<PathBuf>,
     /// The sampled ensemble (.dcd, .xtc or multi-model .pdb).
-    #[arg(long)]
-    pub samples: PathBuf,
+    #[arg(long, required_unless_present = "manifest")]
+    pub samples: Option<PathBuf>,
     /// The MD reference (.dcd, .xtc or multi-model .pdb). Its first half, subsampled to
     /// the sample count, against its second half gives the floor.
+    #[arg(long, required_unless_present = "manifest")]
+    pub reference: Option<PathBuf>,
+    /// Instead of one peptide: every peptide of --split in this batch_md.py manifest,
+    /// its samples read from --samples-dir as NAME.xtc, NAME.dcd or NAME.pdb, its
+    /// reference the manifest's positions. Prints one Markdown row per peptide.
+    #[arg(long, conflicts_with_all = ["top", "samples", "reference"], requires = "samples_dir")]
+    pub manifest: Option<PathBuf>,
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Where the manifest mode finds each peptide's samples.
     #[arg(long)]
-    pub reference: PathBuf,
+    pub samples_dir: Option<PathBuf>,
     /// Write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -48,33 +58,24 @@ fn frames(path: &Path, n_atoms: usize) -> anyhow::Result<Vec<Vec<f64>>> {
 }
 
 pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
-    let s = load_structure(
-        &a.top,
-        LoadOptions {
-            allow_unknown_residues: a.allow_unknown_residues,
-            ..Default::default()
-        },
-    )
-    .with_context(|| format!("loading topology {}", a.top.display()))?;
-    let n = s.topology.n_atoms();
-    let samples = frames(&a.samples, n)?;
-    let reference = frames(&a.reference, n)?;
-    let reference_chains = match a.reference_chains {
-        Some(c) => c.max(1),
-        None => RunInfo::load_for(&a.reference)?
-            .map(|i| i.chains)
-            .unwrap_or(1),
-    };
-    let report = evaluate_with(
-        &s.topology,
-        &samples,
-        &reference,
-        &EvaluateOptions {
-            tica_lag: a.lag,
-            reference_chains,
-        },
-    )?;
-    print_report(&report, &a);
+    if let Some(m) = &a.manifest {
+        return run_manifest(&a, m);
+    }
+    let (top, samples, reference) = (
+        a.top.clone().expect("clap requires --top"),
+        a.samples.clone().expect("clap requires --samples"),
+        a.reference.clone().expect("clap requires --reference"),
+    );
+    let report = evaluate_files(&a, &top, &samples, &reference)?;
+    println!(
+        "{} ({}): {} samples against {} reference frames ({})",
+        report.sequence,
+        top.display(),
+        report.samples,
+        report.reference_frames,
+        reference.display()
+    );
+    print_report(&report);
     if let Some(j) = &a.json {
         ensure_parent(j)?;
         walkjump::io::write_atomically(j, serde_json::to_string_pretty(&report)?.as_bytes())?;
@@ -95,15 +96,112 @@ pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_report(r: &PeptideReport, a: &EvaluateArgs) {
-    println!(
-        "{} ({}): {} samples against {} reference frames ({})",
-        r.sequence,
-        a.top.display(),
-        r.samples,
-        r.reference_frames,
-        a.reference.display()
-    );
+fn evaluate_files(
+    a: &EvaluateArgs,
+    top: &Path,
+    samples: &Path,
+    reference: &Path,
+) -> anyhow::Result<PeptideReport> {
+    let s = load_structure(
+        top,
+        LoadOptions {
+            allow_unknown_residues: a.allow_unknown_residues,
+            // The topology must have the trajectories' atoms, as they are.
+            keep_missing_hydrogens: true,
+        },
+    )
+    .with_context(|| format!("loading topology {}", top.display()))?;
+    let n = s.topology.n_atoms();
+    let sample_frames = frames(samples, n)?;
+    let reference_frames = frames(reference, n)?;
+    let reference_chains = match a.reference_chains {
+        Some(c) => c.max(1),
+        None => RunInfo::load_for(reference)?.map(|i| i.chains).unwrap_or(1),
+    };
+    Ok(evaluate_with(
+        &s.topology,
+        &sample_frames,
+        &reference_frames,
+        &EvaluateOptions {
+            tica_lag: a.lag,
+            reference_chains,
+        },
+    )?)
+}
+
+/// Every peptide of the split whose samples are in --samples-dir; a peptide without
+/// samples is named and left out, so a partial run still gives its table.
+fn run_manifest(a: &EvaluateArgs, manifest: &Path) -> anyhow::Result<()> {
+    let dir = a.samples_dir.as_ref().expect("clap requires --samples-dir");
+    let text = std::fs::read_to_string(manifest)
+        .with_context(|| format!("reading manifest {}", manifest.display()))?;
+    let m: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a batch_md.py manifest", manifest.display()))?;
+    let base = manifest.parent().unwrap_or(Path::new("."));
+    let mut reports = vec![];
+    let mut missing = vec![];
+    for e in m["peptides"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e["split"].as_str() == Some(a.split.as_str()))
+    {
+        let name = e["name"].as_str().unwrap_or("?");
+        let field = |k: &str| -> anyhow::Result<PathBuf> {
+            Ok(base.join(
+                e[k].as_str()
+                    .with_context(|| format!("manifest entry {name} has no {k}"))?,
+            ))
+        };
+        let Some(samples) = ["xtc", "dcd", "pdb"]
+            .iter()
+            .map(|ext| dir.join(format!("{name}.{ext}")))
+            .find(|p| p.exists())
+        else {
+            missing.push(name.to_string());
+            continue;
+        };
+        let r = evaluate_files(a, &field("topology")?, &samples, &field("positions")?)
+            .with_context(|| format!("evaluating {name}"))?;
+        reports.push((name.to_string(), r));
+    }
+    if reports.is_empty() {
+        anyhow::bail!(
+            "no samples for any {} peptide of {} in {}",
+            a.split,
+            manifest.display(),
+            dir.display()
+        );
+    }
+    let mut table = PeptideReport::markdown_header();
+    for (_, r) in &reports {
+        table.push('\n');
+        table.push_str(&r.markdown_row());
+    }
+    println!("{table}");
+    if !missing.is_empty() {
+        println!("no samples for: {}", missing.join(", "));
+    }
+    if let Some(j) = &a.json {
+        ensure_parent(j)?;
+        let all: serde_json::Map<String, serde_json::Value> = reports
+            .iter()
+            .map(|(n, r)| Ok((n.clone(), serde_json::to_value(r)?)))
+            .collect::<anyhow::Result<_>>()?;
+        walkjump::io::write_atomically(j, serde_json::to_string_pretty(&all)?.as_bytes())?;
+        println!("reports written to {}", j.display());
+    }
+    if let Some(md) = &a.markdown {
+        ensure_parent(md)?;
+        let floor = &reports[0].1.floor.definition;
+        walkjump::io::write_atomically(md, format!("{table}\n\nFloor: {floor}.\n").as_bytes())?;
+        println!("table written to {}", md.display());
+    }
+    Ok(())
+}
+
+fn print_report(r: &PeptideReport) {
     println!(
         "floor: {} frames of the reference's first half against its {} last frames \
          (in brackets below)",
