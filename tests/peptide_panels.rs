@@ -102,7 +102,7 @@ fn every_residue_is_listed_and_a_button_picks_its_ramachandran() {
         .query_by_label_contains("mean Ramachandran JSD over 3 residues")
         .is_some());
     assert!(h
-        .query_by_label_contains("TICA 0/1 on backbone φ/ψ (fitted on the reference)")
+        .query_by_label_contains("TICA 0/1 on φ/ψ/χ1 (fitted on the reference)")
         .is_some());
     assert_eq!(
         h.get_by_label("TICA reference MD").accesskit_node().role(),

@@ -98,6 +98,13 @@ pub struct TrainArgs {
     pub warm_start: Option<PathBuf>,
 }
 
+/// A peptide's structure, frames and (optional) forces.
+type PeptideRun = (
+    walkjump::molecule::Structure,
+    Vec<Vec<f64>>,
+    Option<Vec<Vec<f64>>>,
+);
+
 /// Every entry of the manifest in `split` whose run has enough frames to train on.
 fn manifest_data(path: &std::path::Path, split: &str) -> anyhow::Result<Vec<TrainData>> {
     let text = std::fs::read_to_string(path)
@@ -118,7 +125,7 @@ fn manifest_data(path: &std::path::Path, split: &str) -> anyhow::Result<Vec<Trai
             ))
         };
         // One unreadable peptide is left out with a warning, not the whole set.
-        let read = || -> anyhow::Result<(walkjump::molecule::Structure, Vec<Vec<f64>>, Option<Vec<Vec<f64>>>)> {
+        let read = || -> anyhow::Result<PeptideRun> {
             // The topology must have the trajectory's atoms as they are.
             let opts = LoadOptions {
                 keep_missing_hydrogens: true,

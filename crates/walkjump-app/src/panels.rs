@@ -493,7 +493,7 @@ fn jsd_cell(j: Option<f64>) -> String {
 /// The peptide panels, a plain function of the view (tested headlessly in
 /// tests/app_panels.rs): a table of every residue (Ramachandran and torsion JSD to the
 /// reference, D fraction), whose residue buttons choose the Ramachandran shown below it,
-/// the mean JSD over the run, and TIC 0/1 on all backbone φ/ψ. Without a reference the
+/// the mean JSD over the run, and TIC 0/1 on all φ/ψ/χ1 torsions. Without a reference the
 /// ensemble is shown alone: no JSD columns, TICA fitted on the samples.
 pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected: &mut usize) {
     if st.rama.is_empty() {
@@ -589,7 +589,7 @@ pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected
     }
     if let Some(t) = &st.tica {
         ui.label(format!(
-            "TICA 0/1 on backbone φ/ψ (fitted on the reference)   {}",
+            "TICA 0/1 on φ/ψ/χ1 (fitted on the reference)   {}",
             t.summary()
         ));
         ui.horizontal(|ui| {
@@ -597,7 +597,7 @@ pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected
             paint::heatmap_ui(ui, &t.reference, t.bins, side, "TICA reference MD", false);
         });
     } else if let Some(t) = &st.tica_samples {
-        ui.label("TICA 0/1 on backbone φ/ψ (fitted on the samples: no reference)");
+        ui.label("TICA 0/1 on φ/ψ/χ1 (fitted on the samples: no reference)");
         paint::heatmap_ui(
             ui,
             &t.counts,

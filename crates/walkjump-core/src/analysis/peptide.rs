@@ -112,17 +112,15 @@ impl PeptideEnsemble {
     }
 
     /// TICA features of a frame's torsion angles (all torsions, in topology order):
-    /// cos and sin of every backbone φ and ψ. Side chains are left out so that the
-    /// slow components are the backbone's, comparable across peptides and with the
-    /// papers' TICA on backbone torsions; χ1 has its own 1-D distance.
+    /// cos and sin of every backbone (φ, ψ) and side-chain (χ1) torsion.
     pub fn tica_features(&self, angles: &[f64]) -> Vec<f64> {
-        let bb: Vec<f64> = self.backbone().into_iter().map(|t| angles[t]).collect();
-        Self::features(&bb)
+        // DESIGN.md: sin and cos of all backbone and side-chain torsions.
+        Self::features(angles)
     }
 
-    /// Number of TICA features (2 per backbone torsion).
+    /// Number of TICA features (2 per torsion: φ, ψ and χ1).
     pub fn tica_dim(&self) -> usize {
-        2 * self.backbone().len()
+        2 * self.topology.torsions.len()
     }
 
     /// Fraction of the frames in which each Cα centre was D-handed (see

@@ -73,7 +73,7 @@ pub struct TorsionReport {
 }
 
 /// TIC 0/1 distance (20 × 20 bins over the reference's range, TICA fitted on the
-/// reference's backbone φ/ψ cos/sin) and its floor.
+/// reference's φ/ψ/χ1 cos/sin) and its floor.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TicaReport {
     pub jsd: f64,

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Evaluate a transferable peptide model against the OpenMM references of the held-out
+# peptides (and a few training ones): sample each with walk-jump, then
+# `walkjump evaluate` prints per-residue Ramachandran, torsion and TICA JSD and the D
+# fraction beside the MD-vs-MD floor at the same sample count.
+#   tools/evaluate_peptides.sh MODEL OUTDIR [CHAINS] [STEPS] [BACKEND]
+set -euo pipefail
+model=${1:-models/peptides.wjm}
+out=${2:-out/peptides-eval}
+chains=${3:-16}
+steps=${4:-450}
+backend=${5:-ndarray}
+wj=${WALKJUMP:-walkjump}
+data=assets/data/peptides
+mkdir -p "$out/test" "$out/train"
+for split in test train; do
+  names=$(python3 -c "import json,sys; print(' '.join(p['name'] for p in json.load(open('$data/manifest.json'))['peptides'] if p['split']=='$split'))")
+  [ "$split" = train ] && names="A K W LL AD"   # a few training peptides
+  for n in $names; do
+    "$wj" sample --pdb "$data/$n/$n.pdb" --model "$model" --backend "$backend" \
+      --chains "$chains" --steps "$steps" --burn-in 50 --seed 7 --out "$out/$split/$n.xtc" >/dev/null
+  done
+  "$wj" evaluate --manifest "$data/manifest.json" --split "$split" --samples-dir "$out/$split" \
+    --json "$out/$split.json" --markdown "$out/$split.md"
+done
+# Alanine dipeptide against its own 10 ns reference (it is in the training set).
+"$wj" sample --pdb assets/alanine-dipeptide.pdb --model "$model" --backend "$backend" \
+  --chains "$chains" --steps "$steps" --burn-in 50 --seed 7 --out "$out/ala2.xtc" >/dev/null
+"$wj" evaluate --top assets/alanine-dipeptide.pdb --samples "$out/ala2.xtc" \
+  --reference assets/data/ala2-reference.dcd --json "$out/ala2.json" --markdown "$out/ala2.md"
