@@ -529,6 +529,33 @@ fn his_without_hydrogens_becomes_hie_and_says_so() {
     let t = &s.topology;
     assert!(t.find_atom(1, "HD1").is_some() && t.find_atom(1, "HE2").is_none());
     assert!(t.find_atom(1, "HB2").is_some() && t.find_atom(1, "HA").is_some());
+    // A lysine with no side-chain hydrogens is the charged default, not LYN (which
+    // has fewer hydrogens to add); with HZ3 missing alone it is completed as LYS too.
+    let lys = build_peptide("K").unwrap();
+    let p = dir.path().join("lys.pdb");
+    write_pdb(&lys, &p);
+    let text = std::fs::read_to_string(&p).unwrap();
+    for (drop, what) in [
+        (&["HB", "HG", "HD", "HE", "HZ"][..], "bare"),
+        (&["HZ3"][..], "HZ3"),
+    ] {
+        let kept: String = text
+            .lines()
+            .filter(|l| {
+                !drop
+                    .iter()
+                    .any(|d| l.get(12..16).is_some_and(|n| n.trim().starts_with(d)))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let s = load_structure(
+            &common::write(dir.path(), "k.pdb", &kept),
+            LoadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(s.topology.n_atoms(), lys.topology.n_atoms(), "{what}");
+        assert!(s.topology.find_atom(1, "HZ3").is_some(), "{what}");
+    }
 }
 
 #[test]

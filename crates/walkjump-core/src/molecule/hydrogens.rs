@@ -60,12 +60,12 @@ fn choose_template(s: &Structure, r: usize) -> Option<(&'static Template, Option
         .map(|&a| t.atoms[a].name.as_str())
         .collect();
     let tag = format!("{}{}", res.name, res.number);
-    // Hydrogens that some variant knows say which variant this is.
-    let telling: Vec<&str> = present
-        .iter()
-        .copied()
-        .filter(|h| cands.iter().any(|c| c.atom_names(1).contains(h)))
-        .collect();
+    // Only hydrogens that some variants have and others lack (HD1 and HE2 of
+    // histidine, HZ3 of lysine, HD2 of ASH, ...) say which variant this is; a file
+    // that lacks them all gets the default.
+    let has = |c: &Template, h: &str| c.atom_names(1).contains(&h);
+    let distinguishing = |h: &&str| !cands.iter().all(|c| has(c, h));
+    let telling: Vec<&str> = present.iter().copied().filter(distinguishing).collect();
     if telling.is_empty() {
         if res.name == "CYS" && disulfide(s, r) {
             let note =
@@ -78,11 +78,16 @@ fn choose_template(s: &Structure, r: usize) -> Option<(&'static Template, Option
         });
         return Some((c, note));
     }
-    let fits = |c: &&&Template| telling.iter().all(|h| c.atom_names(1).contains(h));
+    // The variant with every telling hydrogen and the fewest of its own absent.
     let best = cands
         .iter()
-        .filter(fits)
-        .min_by_key(|c| c.atom_names(1).len())
+        .filter(|c| telling.iter().all(|h| has(c, h)))
+        .min_by_key(|c| {
+            c.atom_names(1)
+                .into_iter()
+                .filter(|h| distinguishing(h) && !present.contains(h))
+                .count()
+        })
         .copied()
         .unwrap_or(cands[0]);
     Some((best, None))
@@ -166,6 +171,15 @@ pub fn complete_hydrogens(s: &mut Structure) {
         }
     }
 
+    // The heavy atom each hydrogen of the file is bonded to.
+    let mut h_parent: HashMap<usize, usize> = HashMap::new();
+    for &(a, b) in &t.bonds {
+        for (h, p) in [(a, b), (b, a)] {
+            if t.atoms[h].element == Element::H && t.atoms[p].element != Element::H {
+                h_parent.entry(h).or_insert(p);
+            }
+        }
+    }
     // Runs of consecutive templated residues are completed one at a time.
     let mut added: Vec<Vec<(String, [f64; 3])>> = vec![vec![]; nres];
     let mut renames: HashMap<usize, String> = HashMap::new();
@@ -190,11 +204,7 @@ pub fn complete_hydrogens(s: &mut Structure) {
         let mut by_position: Vec<(usize, usize, usize)> = vec![]; // (run index, file atom, parent)
         for (i, &r) in run.iter().enumerate() {
             let res = &t.residues[r];
-            let parent_of = |h: usize| {
-                t.bonds
-                    .iter()
-                    .find_map(|&(a, b)| (a == h).then_some(b).or((b == h).then_some(a)))
-            };
+            let parent_of = |h: usize| h_parent.get(&h).copied();
             let mut odd_parents = HashSet::new();
             for &a in &res.atoms {
                 if t.atoms[a].element == Element::H && pl.index(i, &t.atoms[a].name).is_none() {
