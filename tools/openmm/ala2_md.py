@@ -13,6 +13,7 @@ and <out>.json with the settings and timings.
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -40,7 +41,11 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=None,
                    help="stop production after this much wall-clock time (frames so far are kept)")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="stop production when the process that started this one ends "
+                        "(the app's reference MD: no orphans)")
     a = p.parse_args()
+    parent = os.getppid()
 
     pdb = app.PDBFile(a.pdb)
     ff = app.ForceField("amber14/protein.ff14SB.xml", "implicit/gbn2.xml")
@@ -68,6 +73,9 @@ def main():
         energies = []
         for i in range(n_frames):
             if a.max_seconds is not None and time.time() - t0 > a.max_seconds:
+                n_frames = i
+                break
+            if a.exit_with_parent and os.getppid() != parent:
                 n_frames = i
                 break
             sim.step(steps_per_save)

@@ -12,7 +12,7 @@ use bevy_egui::egui::{self, Color32, Vec2};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use std::path::PathBuf;
 use walkjump_nn::live::{
-    percent, HistogramView, LiveParams, SamplerCommand, StatsView, SystemSpec,
+    percent, HistogramView, LiveParams, ReferenceMdOptions, SamplerCommand, StatsView, SystemSpec,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -303,6 +303,19 @@ fn menu_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui) {
             if ui.button("Open reference trajectory…").clicked() {
                 start_dialog(st, Purpose::OpenReference);
             }
+            if ui
+                .add_enabled(
+                    can_run_reference_md(live),
+                    egui::Button::new("Run reference MD"),
+                )
+                .on_hover_text(
+                    "OpenMM (amber14 + GBn2, 300 K) on the open peptide in the background; \
+                     the JSD panels appear from its frames and sharpen while it runs",
+                )
+                .clicked()
+            {
+                run_reference_md(live);
+            }
             ui.separator();
             if ui
                 .button("Open the Lab (new window)")
@@ -455,6 +468,21 @@ fn stats_ui(ui: &mut egui::Ui, live: &Live, rama_residue: &mut usize) {
         return;
     };
     let st = &snap.stats;
+    if let Some(md) = &snap.reference_md {
+        ui.weak(md);
+    }
+    if can_run_reference_md(live) {
+        ui.horizontal(|ui| {
+            ui.label("no reference:");
+            if ui
+                .button("Run reference MD")
+                .on_hover_text("OpenMM (amber14 + GBn2) on this peptide, in the background")
+                .clicked()
+            {
+                run_reference_md(live);
+            }
+        });
+    }
     peptide_stats_ui(ui, st, snap.kept, rama_residue);
     let w = ui.available_width().max(300.0);
     if let Some(h) = &st.h_r {
@@ -483,6 +511,23 @@ fn stats_ui(ui: &mut egui::Ui, live: &Live, rama_residue: &mut usize) {
             true,
         );
     }
+}
+
+/// An open peptide without a reference and no reference MD running for it.
+fn can_run_reference_md(live: &Live) -> bool {
+    let Some(info) = &live.info else {
+        return false;
+    };
+    let running = live
+        .snap
+        .as_ref()
+        .and_then(|s| s.reference_md.as_deref())
+        .is_some_and(|m| m.starts_with("reference MD: "));
+    info.is_peptide && !info.has_reference && !running
+}
+
+fn run_reference_md(live: &Live) {
+    live.send(SamplerCommand::RunReferenceMd(ReferenceMdOptions::default()));
 }
 
 /// "0.123", or "–" where there is no distance.
@@ -676,6 +721,10 @@ fn status_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
                 s.restarts,
                 if s.paused { " · paused" } else { "" }
             ));
+            if let Some(md) = &s.reference_md {
+                ui.separator();
+                ui.label(md);
+            }
         } else {
             ui.label(format!("{fps:.0} fps"));
         }

@@ -5,10 +5,12 @@
 //! device) and every accumulator, so a slow or busy consumer only misses display
 //! snapshots: each snapshot carries the statistics of *all* samples so far.
 
+mod reference_md;
 mod runfile;
 mod stats;
 mod worker;
 
+pub use reference_md::{md_tool, MD_LABEL, NEEDS_OPENMM};
 pub use runfile::default_root as default_run_dir;
 pub use stats::{
     percent, HistogramView, LiveStats, RamaView, SampleTicaView, StatsView, TicaView, TorsionStat,
@@ -17,6 +19,7 @@ pub use worker::{spawn, LiveHandle};
 
 use crate::BackendKind;
 use std::path::PathBuf;
+use std::time::Duration;
 use walkjump_core::molecule::Topology;
 
 /// What to sample.
@@ -79,8 +82,14 @@ pub enum SamplerCommand {
     /// Back to the starting structure; statistics cleared.
     Reset,
     Load(SystemSpec),
-    /// Reference trajectory for the current molecule.
+    /// Reference trajectory for the current molecule: the reference ensemble is rebuilt
+    /// from it and the samples are kept (a running reference MD stops).
     LoadReference(PathBuf),
+    /// Run OpenMM on the open peptide in the background; its frames become the
+    /// reference as they come (see [`ReferenceMdOptions`]).
+    RunReferenceMd(ReferenceMdOptions),
+    /// Stop a running reference MD; the frames so far stay the reference.
+    StopReferenceMd,
     /// Which chain the frames show.
     SelectChain(usize),
     /// Write every jump of the run (.pdb, .dcd or .xtc, with a .json sidecar of the run),
@@ -94,6 +103,30 @@ pub enum SamplerCommand {
         ext: String,
     },
     Shutdown,
+}
+
+/// How [`SamplerCommand::RunReferenceMd`] runs `tools/openmm/ala2_md.py`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceMdOptions {
+    /// Python with OpenMM; None: `$WALKJUMP_PYTHON`, else `python3`.
+    pub python: Option<String>,
+    /// Production length in ns; the run ends there (or when another system opens).
+    pub ns: f64,
+    /// Equilibration before the first frame, in ps.
+    pub equilibrate_ps: f64,
+    /// How often the reference is rebuilt from the frames written so far.
+    pub reload_every: Duration,
+}
+
+impl Default for ReferenceMdOptions {
+    fn default() -> Self {
+        ReferenceMdOptions {
+            python: None,
+            ns: 2.0,
+            equilibrate_ps: 20.0,
+            reload_every: Duration::from_secs(10),
+        }
+    }
 }
 
 /// What the GUI needs to draw a molecule: elements and bonds never change in a run.
@@ -133,6 +166,9 @@ pub struct Snapshot {
     pub restarts: usize,
     pub paused: bool,
     pub stats: StatsView,
+    /// The reference MD's state, e.g. "reference MD: 120 frames (OpenMM, amber14 +
+    /// GBn2)"; None when none was started for this system.
+    pub reference_md: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -241,14 +241,27 @@ impl LiveStats {
         s
     }
 
+    /// A new reference (a file, or a reference MD that grew): the samples so far are
+    /// kept and compared against it, TICA is refitted on it and the samples projected
+    /// anew; the JSD history restarts from the samples now kept.
     pub fn set_peptide_reference(&mut self, reference: PeptideEnsemble) {
         self.tica = LiveTica::fit(&reference);
         self.tica_samples = None;
+        if let (Some(t), Some((e, _))) = (self.tica.as_mut(), self.peptide.as_ref()) {
+            for p in project_ensemble(e, &t.tica) {
+                t.sample.add(p[0], p[1]);
+            }
+        }
         if let Some((_, r)) = self.peptide.as_mut() {
             *r = Some(reference);
         }
         self.jsd_history.clear();
-        self.next_jsd_at = 64;
+        self.next_jsd_at = 64.max(self.kept + 1);
+        if self.kept > 0 {
+            if let Some(j) = self.rama_jsd() {
+                self.jsd_history.push((self.kept, j));
+            }
+        }
     }
 
     /// The MD reference of a cluster: its h(r) histogram (with its under/overflow, on

@@ -1,9 +1,10 @@
 //! The sampler thread: owns the walk-jump run, its denoiser and its statistics.
 
+use super::reference_md::{MdPoll, ReferenceMd, MD_LABEL};
 use super::runfile::{self, RunFile};
 use super::{
-    LiveConfig, LiveParams, LiveStats, SamplerCommand, SamplerEvent, Snapshot, SystemInfo,
-    SystemSpec,
+    LiveConfig, LiveParams, LiveStats, ReferenceMdOptions, SamplerCommand, SamplerEvent, Snapshot,
+    SystemInfo, SystemSpec,
 };
 use crate::load_denoiser;
 use crossbeam::channel::{unbounded, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -89,6 +90,10 @@ struct Run {
     chains_changed: bool,
     param_log: Vec<(u64, LiveParams)>,
     reference_rx: Option<Receiver<ClusterReference>>,
+    /// OpenMM running for this peptide's reference (killed when the run is dropped).
+    reference_md: Option<ReferenceMd>,
+    /// What the status line says about it.
+    reference_md_status: Option<String>,
     started: Instant,
 }
 
@@ -149,6 +154,7 @@ impl Worker {
                 continue;
             }
             self.poll_reference();
+            self.poll_reference_md();
             if !idle {
                 self.step();
             } else if self.last_snapshot.elapsed() > Duration::from_millis(250) {
@@ -172,6 +178,18 @@ impl Worker {
             SamplerCommand::SetParams(p) => self.set_params(p),
             SamplerCommand::Load(spec) => self.load(spec),
             SamplerCommand::LoadReference(path) => self.load_reference(&path),
+            SamplerCommand::RunReferenceMd(opts) => self.start_reference_md(&opts),
+            SamplerCommand::StopReferenceMd => {
+                if let Some(r) = self.run.as_mut() {
+                    if let Some(mut md) = r.reference_md.take() {
+                        md.stop();
+                        r.reference_md_status = Some(format!(
+                            "reference MD stopped: {} frames ({MD_LABEL})",
+                            md.frames
+                        ));
+                    }
+                }
+            }
             SamplerCommand::SelectChain(c) => {
                 if let Some(r) = self.run.as_mut() {
                     r.chain = c.min(r.wj.chains() - 1);
@@ -244,6 +262,10 @@ impl Worker {
         }
         match peptide_reference(&run.info.topology, path) {
             Ok(r) => {
+                // The chosen file replaces what a reference MD was making.
+                if run.reference_md.take().is_some() {
+                    run.reference_md_status = None;
+                }
                 run.stats.set_peptide_reference(r);
                 run.info.has_reference = true;
                 let info = run.info.clone();
@@ -254,6 +276,90 @@ impl Worker {
                 path.display()
             ))),
         }
+    }
+
+    /// Start OpenMM on the open peptide; its frames become the reference as they come.
+    fn start_reference_md(&mut self, opts: &ReferenceMdOptions) {
+        let root = run_root(&self.cfg);
+        let Some(run) = self.run.as_mut() else {
+            self.emit(SamplerEvent::Error("open a peptide first".into()));
+            return;
+        };
+        if !run.info.is_peptide {
+            self.emit(SamplerEvent::Error(
+                "reference MD with OpenMM is for peptides; LJ clusters get theirs from Rust MD"
+                    .into(),
+            ));
+            return;
+        }
+        if run.reference_md.as_ref().is_some_and(|m| m.running()) {
+            self.emit(SamplerEvent::Notice(
+                "reference MD is already running".into(),
+            ));
+            return;
+        }
+        let n = NEXT_MD.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = root.join(format!("{}-refmd-{n}", std::process::id()));
+        match ReferenceMd::start(&run.info.topology, &run.start, dir, opts) {
+            Ok(md) => {
+                run.reference_md = Some(md);
+                let msg = format!(
+                    "reference MD: starting ({MD_LABEL}; minimising and {} ps of equilibration before the first frame)",
+                    opts.equilibrate_ps
+                );
+                run.reference_md_status = Some(msg.clone());
+                self.emit(SamplerEvent::Notice(msg));
+            }
+            Err(e) => {
+                run.reference_md_status = None;
+                self.emit(SamplerEvent::Error(e));
+            }
+        }
+        self.snapshot(true);
+    }
+
+    /// Rebuild the reference from the frames the reference MD wrote so far.
+    fn poll_reference_md(&mut self) {
+        let Some(run) = self.run.as_mut() else {
+            return;
+        };
+        let Some(md) = run.reference_md.as_mut() else {
+            return;
+        };
+        let (frames, done) = match md.poll() {
+            MdPoll::Nothing => return,
+            MdPoll::Frames(f) => (f, false),
+            MdPoll::Finished(f) => (f, true),
+            MdPoll::Failed(why) => {
+                let had = md.frames;
+                run.reference_md = None;
+                run.reference_md_status = Some(format!(
+                    "reference MD failed after {had} frames ({MD_LABEL})"
+                ));
+                self.emit(SamplerEvent::Error(why));
+                return;
+            }
+        };
+        let n = frames.len();
+        run.stats
+            .set_peptide_reference(reference_from_frames(&run.info.topology, &frames));
+        let status = if done {
+            run.reference_md = None;
+            format!("reference MD done: {n} frames ({MD_LABEL})")
+        } else {
+            format!("reference MD: {n} frames ({MD_LABEL})")
+        };
+        run.reference_md_status = Some(status.clone());
+        let first = !run.info.has_reference;
+        run.info.has_reference = true;
+        let info = run.info.clone();
+        if first || done {
+            self.emit(SamplerEvent::Notice(status));
+        }
+        if first {
+            self.emit(SamplerEvent::Loaded(Box::new(info)));
+        }
+        self.snapshot(true);
     }
 
     fn poll_reference(&mut self) {
@@ -474,6 +580,7 @@ impl Worker {
             restarts: run.wj.restarts,
             paused: self.paused,
             stats: run.stats.view(),
+            reference_md: run.reference_md_status.clone(),
         };
         self.emit(SamplerEvent::Snapshot(Box::new(snap)));
     }
@@ -626,12 +733,19 @@ fn walk_params(p: &LiveParams, dim: usize) -> WalkParams {
 fn peptide_reference(topology: &Topology, path: &Path) -> anyhow::Result<PeptideEnsemble> {
     let t = read_trajectory(path, topology.n_atoms())?;
     anyhow::ensure!(!t.frames.is_empty(), "the trajectory has no frames");
+    Ok(reference_from_frames(topology, &t.frames))
+}
+
+fn reference_from_frames(topology: &Topology, frames: &[Vec<f64>]) -> PeptideEnsemble {
     let mut e = PeptideEnsemble::new(topology);
-    for x in &t.frames {
+    for x in frames {
         e.add(0, x);
     }
-    Ok(e)
+    e
 }
+
+/// Numbers the reference MD folders of this process.
+static NEXT_MD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
     let backend = cfg.backend.resolve();
@@ -738,6 +852,8 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
         chains_changed: false,
         param_log: vec![(0, defaults)],
         reference_rx,
+        reference_md: None,
+        reference_md_status: None,
         started: Instant::now(),
     })
 }
