@@ -233,8 +233,8 @@ fn print_report(r: &PeptideReport) {
     }
     match (&r.tica, &r.tica_error) {
         (Some(t), _) => println!(
-            "  TICA-0/1 JSD {:.3} ({:.3}) (20x20 bins over the reference's range, backbone \
-             phi/psi features, lag {}; {:.2} % of samples outside it, counted)",
+            "  TICA-0/1 JSD {:.3} ({:.3}) (20x20 bins over the reference's range, \
+             φ/ψ/χ1 torsion features, lag {}; {:.2} % of samples outside it, counted)",
             t.jsd,
             t.floor,
             t.lag,
