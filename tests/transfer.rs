@@ -133,8 +133,14 @@ fn a_warm_start_from_the_alanine_model_starts_far_closer_than_random_weights() {
     // the initial weights: the carried-over layers already beat the trivial denoiser
     // c_skip·y on peptides they never saw; random weights are no better than it
     // (measured 1.07 Å, 1.39 Å and 1.39 Å).
-    assert!(warm < 0.85 * trivial, "warm {warm:.3} vs c_skip·y {trivial:.3}");
-    assert!(fresh > 0.95 * trivial, "fresh {fresh:.3} vs c_skip·y {trivial:.3}");
+    assert!(
+        warm < 0.85 * trivial,
+        "warm {warm:.3} vs c_skip·y {trivial:.3}"
+    );
+    assert!(
+        fresh > 0.95 * trivial,
+        "fresh {fresh:.3} vs c_skip·y {trivial:.3}"
+    );
 }
 
 #[test]
