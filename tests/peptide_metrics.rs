@@ -286,8 +286,8 @@ fn damage_to_one_residue_shows_in_that_residue_only() {
             "{r:?}"
         );
     }
-    // TICA on every backbone torsion, side chains left out: 6 torsions, 12 features.
-    assert_eq!(same.tica.as_ref().unwrap().features, 12);
+    // TICA on every torsion (DESIGN.md): 6 backbone and LYS χ1, 14 features.
+    assert_eq!(same.tica.as_ref().unwrap().features, 14);
 
     // ψ of LYS turned by 120°: LYS far above its floor, ALA and GLY untouched.
     let (ca, c) = (atom(&top, "LYS", "CA"), atom(&top, "LYS", "C"));
@@ -304,13 +304,13 @@ fn damage_to_one_residue_shows_in_that_residue_only() {
     assert!(by("LYS").psi_jsd > 3.0 * by("LYS").psi_floor);
     assert!(by("LYS").phi_jsd < 1e-9 && by("LYS").chi1_jsd.unwrap() < 1e-9);
     assert!(by("ALA").ramachandran_jsd < 1e-9 && by("GLY").ramachandran_jsd < 1e-9);
-    // One nanosecond leaves the halves' TIC 0/1 densities 0.5 apart; the damage
-    // still puts nearly all samples outside the reference's range.
+    // One nanosecond leaves the halves' TIC 0/1 densities ~0.4 apart; the damage
+    // puts about half the samples outside the reference's range (0.91, 0.52 measured).
     let t = r.tica.as_ref().unwrap();
-    assert!(t.jsd > t.floor + 0.3 && t.outside_fraction > 0.9, "{t:?}");
+    assert!(t.jsd > t.floor + 0.3 && t.outside_fraction > 0.4, "{t:?}");
 
-    // χ1 of LYS turned by 60° (every rotamer eclipsed): only the χ1 distance sees it;
-    // TICA is on the backbone.
+    // χ1 of LYS turned by 60° (every rotamer eclipsed): the χ1 distance sees it, the
+    // Ramachandran does not; TICA, which includes χ1, does.
     let cb = atom(&top, "LYS", "CB");
     let r =
         evaluate_against_reference(&top, &rotate_about_bond(&top, &md, ca, cb, 60.0), &md).unwrap();
@@ -323,10 +323,9 @@ fn damage_to_one_residue_shows_in_that_residue_only() {
         lys.chi1_jsd.unwrap() > 3.0 * lys.chi1_floor.unwrap(),
         "{lys:?}"
     );
-    assert!(
-        r.ramachandran_jsd < 1e-9 && r.tica.as_ref().unwrap().jsd < 1e-9,
-        "{r:?}"
-    );
+    assert!(r.ramachandran_jsd < 1e-9, "{r:?}");
+    let t = r.tica.as_ref().unwrap();
+    assert!(t.jsd > t.floor, "{t:?}");
     assert_eq!(lys.d_fraction, Some(0.0));
 
     // The LYS CB reflected through its N–CA–C plane in every other frame: that centre

@@ -1,7 +1,7 @@
 //! The app's peptide panels for a peptide of several residues, drawn headlessly with
 //! egui_kittest from the live statistics of a real MD ensemble (ACE-AKG-NME, see
 //! tests/peptide_metrics.rs): every residue is listed with its distances, a button
-//! picks the Ramachandran shown, TICA is on the backbone, D-residues show, and without
+//! picks the Ramachandran shown, TICA is on φ/ψ/χ1, D-residues show, and without
 //! a reference the ensemble is shown alone.
 
 mod common;
