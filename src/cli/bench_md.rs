@@ -268,7 +268,11 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
         "{} has no φ/ψ pair to compare",
         pdb.display()
     );
-    let rama_jsd = |e: &PeptideEnsemble| compare(e, &reference).0[0].ramachandran_jsd;
+    // DESIGN.md: for several residues, the mean of each residue's 18×18 distance.
+    let rama_jsd = |e: &PeptideEnsemble| {
+        let per = compare(e, &reference).0;
+        per.iter().map(|r| r.ramachandran_jsd).sum::<f64>() / per.len().max(1) as f64
+    };
 
     // MD: JSD of growing prefixes of an independent OpenMM run, made now or stored.
     let (md_frames, stored, live) = match a.live_md_seconds {
