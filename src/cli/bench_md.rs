@@ -166,44 +166,64 @@ fn read_summary(path: &Path) -> anyhow::Result<OpenMmSummary> {
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-/// Steps per second of OpenMM measured now with a short run of the stored run's
-/// settings; `None` (with the reason logged) when no OpenMM can be started.
-fn live_openmm_rate(python: &str, pdb: &Path, md: &OpenMmSummary) -> Option<f64> {
-    let dir = std::env::temp_dir().join(format!("walkjump-openmm-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).ok()?;
-    let out = dir.join("speed");
+/// Run `tools/openmm/ala2_md.py` on `pdb` now with `args` in a fresh temporary
+/// folder; the folder (holding `md.dcd`) and the run's summary. The caller removes it.
+fn run_openmm(
+    python: &str,
+    pdb: &Path,
+    tag: &str,
+    args: &[String],
+) -> anyhow::Result<(PathBuf, OpenMmSummary)> {
+    let dir = std::env::temp_dir().join(format!("walkjump-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let status = std::process::Command::new(python)
         .arg("tools/openmm/ala2_md.py")
         .arg("--pdb")
         .arg(pdb)
         .arg("--out")
-        .arg(&out)
-        .args(["--ns", "0.02", "--equilibrate-ps", "2", "--save-ps"])
-        .arg(md.save_every_ps.to_string())
-        .args(["--dt-fs", &md.dt_fs.to_string()])
-        .args(["--threads", &md.threads.unwrap_or(1).to_string()])
+        .arg(dir.join("md"))
+        .args(args)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-    let rate = match status {
-        Ok(s) if s.success() => {
-            let mut json = out.into_os_string();
-            json.push(".json");
-            read_summary(Path::new(&json))
-                .ok()
-                .map(|s| s.md_steps_per_second)
+        .status()
+        .with_context(|| format!("starting {python} (give --python with OpenMM installed)"));
+    let summary = status.and_then(|s| {
+        anyhow::ensure!(s.success(), "the OpenMM run failed ({s})");
+        read_summary(&dir.join("md.json"))
+    });
+    match summary {
+        Ok(summary) => Ok((dir, summary)),
+        Err(e) => {
+            std::fs::remove_dir_all(&dir).ok();
+            Err(e)
         }
-        Ok(s) => {
-            tracing::warn!("OpenMM speed run failed ({s}); using the stored run's speed");
-            None
+    }
+}
+
+/// Steps per second of OpenMM measured now with a short run of the stored run's
+/// settings; `None` (with the reason logged) when no OpenMM can be started.
+fn live_openmm_rate(python: &str, pdb: &Path, md: &OpenMmSummary) -> Option<f64> {
+    let args = [
+        "--ns".to_string(),
+        "0.02".into(),
+        "--equilibrate-ps".into(),
+        "2".into(),
+        "--save-ps".into(),
+        md.save_every_ps.to_string(),
+        "--dt-fs".into(),
+        md.dt_fs.to_string(),
+        "--threads".into(),
+        md.threads.unwrap_or(1).to_string(),
+    ];
+    match run_openmm(python, pdb, "openmm", &args) {
+        Ok((dir, summary)) => {
+            std::fs::remove_dir_all(&dir).ok();
+            Some(summary.md_steps_per_second)
         }
         Err(e) => {
-            tracing::warn!("cannot start {python} ({e}); using the stored run's speed");
+            tracing::warn!("{e:#}; using the stored run's speed");
             None
         }
-    };
-    std::fs::remove_dir_all(&dir).ok();
-    rate
+    }
 }
 
 /// OpenMM on `pdb` for `seconds` of production, now: its frames and its own summary.
@@ -213,26 +233,19 @@ fn live_openmm_run(
     seconds: f64,
     n: usize,
 ) -> anyhow::Result<(Vec<Vec<f64>>, OpenMmSummary)> {
-    let dir = std::env::temp_dir().join(format!("walkjump-live-md-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let out = dir.join("md");
     eprintln!("running OpenMM on {} for {seconds:.0} s ...", pdb.display());
-    let status = std::process::Command::new(python)
-        .arg("tools/openmm/ala2_md.py")
-        .arg("--pdb")
-        .arg(pdb)
-        .arg("--out")
-        .arg(&out)
-        .args(["--ns", "1000", "--equilibrate-ps", "20", "--max-seconds"])
-        .arg(seconds.to_string())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .with_context(|| format!("starting {python} (give --python with OpenMM installed)"))?;
-    anyhow::ensure!(status.success(), "the live OpenMM run failed ({status})");
-    let summary = read_summary(&dir.join("md.json"))?;
-    let frames = read_trajectory(&dir.join("md.dcd"), n)?.frames;
+    let args = [
+        "--ns".to_string(),
+        "1000".into(),
+        "--equilibrate-ps".into(),
+        "20".into(),
+        "--max-seconds".into(),
+        seconds.to_string(),
+    ];
+    let (dir, summary) = run_openmm(python, pdb, "live-md", &args)?;
+    let frames = read_trajectory(&dir.join("md.dcd"), n);
     std::fs::remove_dir_all(&dir).ok();
-    Ok((frames, summary))
+    Ok((frames?.frames, summary))
 }
 
 /// First time at which a (time, JSD) curve is at or below `target`.

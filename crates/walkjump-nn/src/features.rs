@@ -213,22 +213,18 @@ pub fn edge_types(t: &Topology) -> Vec<i64> {
     out
 }
 
-/// C as JAMUN defines it: the mean squared distance over the graph's edges, i.e. all
-/// atom pairs closer than `radius` (JAMUN: 10 Å; here the network's cutoff).
-pub fn mean_squared_pair_within(t: &Topology, frames: &[Vec<f64>], radius: f64) -> f64 {
-    let n = t.n_atoms();
-    let (mut sum, mut count) = (0.0, 0usize);
-    for p in frames.iter().take(500) {
-        for i in 0..n {
-            for j in i + 1..n {
-                let d2: f64 = (0..3).map(|k| (p[3 * i + k] - p[3 * j + k]).powi(2)).sum();
-                if d2 < radius * radius {
-                    sum += d2;
-                    count += 1;
-                }
-            }
-        }
-    }
+fn squared_distance(p: &[f64], i: usize, j: usize) -> f64 {
+    (0..3).map(|k| (p[3 * i + k] - p[3 * j + k]).powi(2)).sum()
+}
+
+/// Squared distances of all pairs i < j of one frame.
+fn all_pairs(p: &[f64], n: usize) -> impl Iterator<Item = f64> + '_ {
+    (0..n).flat_map(move |i| (i + 1..n).map(move |j| squared_distance(p, i, j)))
+}
+
+/// Mean of the values, or 1 when there are none (C must stay positive).
+fn mean_or_one(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, count) = values.fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
     if count == 0 {
         1.0
     } else {
@@ -236,40 +232,32 @@ pub fn mean_squared_pair_within(t: &Topology, frames: &[Vec<f64>], radius: f64) 
     }
 }
 
+/// C as JAMUN defines it: the mean squared distance over the graph's edges, i.e. all
+/// atom pairs closer than `radius` (JAMUN: 10 Å; here the network's cutoff).
+pub fn mean_squared_pair_within(t: &Topology, frames: &[Vec<f64>], radius: f64) -> f64 {
+    let n = t.n_atoms();
+    mean_or_one(
+        frames
+            .iter()
+            .take(500)
+            .flat_map(|p| all_pairs(p, n).filter(|&d2| d2 < radius * radius)),
+    )
+}
+
 /// C of the normalisation: mean squared length of the bonds, or for a cluster without
 /// bonds, of the nearest-neighbour pairs (r < 1.5 × the nearest distance).
 pub fn mean_squared_edge(t: &Topology, frames: &[Vec<f64>]) -> f64 {
-    let mut sum = 0.0;
-    let mut count = 0usize;
-    let d2 = |p: &[f64], i: usize, j: usize| {
-        (0..3)
-            .map(|k| (p[3 * i + k] - p[3 * j + k]).powi(2))
-            .sum::<f64>()
-    };
-    for p in frames.iter().take(500) {
+    let n = t.n_atoms();
+    mean_or_one(frames.iter().take(500).flat_map(|p| -> Vec<f64> {
         if !t.bonds.is_empty() {
-            for &(a, b) in &t.bonds {
-                sum += d2(p, a, b);
-                count += 1;
-            }
+            t.bonds
+                .iter()
+                .map(|&(a, b)| squared_distance(p, a, b))
+                .collect()
         } else {
-            let n = t.n_atoms();
-            let mut pairs = vec![];
-            for i in 0..n {
-                for j in i + 1..n {
-                    pairs.push(d2(p, i, j));
-                }
-            }
+            let pairs: Vec<f64> = all_pairs(p, n).collect();
             let nearest = pairs.iter().cloned().fold(f64::INFINITY, f64::min);
-            for q in pairs.into_iter().filter(|&q| q < 2.25 * nearest) {
-                sum += q;
-                count += 1;
-            }
+            pairs.into_iter().filter(|&q| q < 2.25 * nearest).collect()
         }
-    }
-    if count == 0 {
-        1.0
-    } else {
-        sum / count as f64
-    }
+    }))
 }
