@@ -126,9 +126,9 @@ fn without_a_reference_the_ensemble_is_shown_alone() {
     // Negative control of the reference case above: no distances, no reference panel.
     assert!(!shows(&h, "Rama JSD") && !shows(&h, "reference MD ALA2"));
     assert!(h.query_by_label_contains("JSD").is_none());
-    assert!(shows(&h, "TICA walk-jump (n = 1000)"));
+    assert!(shows(&h, "TICA walk-jump (latest 1,000)"));
     assert!(h
-        .query_by_label_contains("fitted on the samples: no reference")
+        .query_by_label_contains("fitted on all 1,000 samples: no reference")
         .is_some());
     // MD is all L.
     assert_eq!(h.get_all_by_label("0.00 %").count(), 2);

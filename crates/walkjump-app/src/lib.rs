@@ -4,6 +4,7 @@
 mod impostor;
 pub mod lab;
 mod link;
+pub mod offscreen;
 mod paint;
 pub mod palette;
 pub mod panels;
@@ -53,9 +54,20 @@ pub struct GuiArgs {
     /// Open this PDB (with the current model) at 40 % of the run, as a user would.
     #[arg(long, hide = true)]
     pub then_open: Option<PathBuf>,
-    /// Window size in logical pixels, WIDTHxHEIGHT.
+    /// Window size in logical pixels, WIDTHxHEIGHT (the image size offscreen).
     #[arg(long, default_value = "1600x900")]
     pub size: String,
+    /// Benchmark without a window: draw the same scene and panels into an offscreen
+    /// image for SECONDS (sampling for the first half, paused for the second) and
+    /// print frames per second of both as JSON. Needs a GPU adapter (or lavapipe),
+    /// no display.
+    #[arg(long, value_name = "SECONDS")]
+    pub offscreen_bench: Option<f64>,
+    /// Soak test: sample for MINUTES and print the resident memory and the frame
+    /// rate once a minute, then a JSON summary (is the app as smooth and as small
+    /// at the end as after its warm-up?).
+    #[arg(long, value_name = "MINUTES")]
+    pub soak: Option<f64>,
 }
 
 impl Default for GuiArgs {
@@ -74,6 +86,8 @@ impl Default for GuiArgs {
             set_sigma_at_quarter: None,
             then_open: None,
             size: "1600x900".into(),
+            offscreen_bench: None,
+            soak: None,
         }
     }
 }
@@ -173,36 +187,96 @@ pub fn require_display() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What to say where the renderer finds no adapter at all: no GPU and no software
+/// driver either.
+const NO_ADAPTER: &str = "no graphics adapter: wgpu found neither a GPU nor a software \
+     driver, so nothing can be drawn. Install a GPU driver, or Mesa's software one \
+     (Debian: apt-get install mesa-vulkan-drivers, which brings lavapipe; the app runs on \
+     it, slowly). Without drawing, the headless commands do the same work: `walkjump \
+     sample` grows an ensemble, `walkjump analyze` compares it with a reference, \
+     `walkjump bench` times it.";
+
+/// bevy panics where it finds no adapter (deep in its start-up, with a backtrace);
+/// turn that one panic into the message above and a failing exit code.
+pub(crate) fn explain_renderer_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        if msg.contains("Unable to find a GPU") {
+            eprintln!("error: {NO_ADAPTER}");
+            std::process::exit(1);
+        }
+        default_hook(info)
+    }));
+}
+
+/// The studio's background colour.
+pub const BACKGROUND: Color = Color::srgb(0.06, 0.07, 0.09);
+
 /// A bevy app with one window of `w` × `h` logical pixels and the studio's
 /// background, for the app and the lab alike.
 pub fn window_app(title: &str, w: u32, h: u32) -> App {
     let mut app = App::new();
-    app.insert_resource(ClearColor(Color::srgb(0.06, 0.07, 0.09)))
-        .add_plugins(
-            DefaultPlugins
-                .build()
-                // The command line already installed a tracing subscriber.
-                .disable::<bevy::log::LogPlugin>()
-                .set(WindowPlugin {
-                    primary_window: Some(Window {
-                        title: title.into(),
-                        resolution: (w, h).into(),
-                        ..default()
-                    }),
+    app.insert_resource(ClearColor(BACKGROUND)).add_plugins(
+        DefaultPlugins
+            .build()
+            // The command line already installed a tracing subscriber.
+            .disable::<bevy::log::LogPlugin>()
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: title.into(),
+                    resolution: (w, h).into(),
                     ..default()
                 }),
-        );
+                ..default()
+            }),
+    );
     app
 }
 
-pub fn run(a: GuiArgs) -> anyhow::Result<()> {
-    require_display()?;
+pub fn run(mut a: GuiArgs) -> anyhow::Result<()> {
+    explain_renderer_panics();
     let spec = initial_spec(&a)?;
     let backend = a.backend.parse::<walkjump_nn::BackendKind>()?;
     let (w, h) = parse_size(&a.size)?;
+    let mut app = match a.offscreen_bench {
+        Some(seconds) => {
+            anyhow::ensure!(
+                seconds.is_finite() && seconds > 0.0,
+                "--offscreen-bench wants a positive number of seconds"
+            );
+            a.exit_after = Some(seconds);
+            a.fps_report = true;
+            // No surface to ask for one: what wgpu lists is what bevy can get.
+            anyhow::ensure!(
+                !walkjump_nn::backend::render_adapters().is_empty(),
+                NO_ADAPTER
+            );
+            offscreen::offscreen_app(w, h)
+        }
+        None => {
+            require_display()?;
+            window_app("Walk-Jump Studio", w, h)
+        }
+    };
+    if let Some(minutes) = a.soak {
+        anyhow::ensure!(
+            minutes.is_finite() && minutes > 0.0,
+            "--soak wants a positive number of minutes"
+        );
+        a.exit_after = Some(minutes * 60.0);
+    }
     let live = link::Live::start(spec, backend, a.chains.max(1));
-    window_app("Walk-Jump Studio", w, h)
-        .add_plugins(bevy::diagnostic::FrameTimeDiagnosticsPlugin::default())
+    let image = app
+        .world()
+        .get_resource::<offscreen::Offscreen>()
+        .map(|o| o.image.clone());
+    app.add_plugins(bevy::diagnostic::FrameTimeDiagnosticsPlugin::default())
         .add_plugins(EguiPlugin::default())
         .insert_resource(live)
         .add_plugins((
@@ -210,7 +284,7 @@ pub fn run(a: GuiArgs) -> anyhow::Result<()> {
             impostor::ImpostorPlugin,
             view3d::ViewPlugin,
             panels::PanelsPlugin,
-            shot::ShotPlugin::from_args(&a),
+            shot::ShotPlugin::from_args(&a).offscreen(image),
         ))
         .run();
     Ok(())

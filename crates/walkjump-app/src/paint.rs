@@ -123,9 +123,59 @@ pub fn fill_density(
         );
         return;
     }
-    let mut mesh = egui::Mesh::default();
-    let w = plot.width() / nx as f32;
-    let h = plot.height() / ny as f32;
+    // One texel a bin, uploaded only when the counts change: a mesh of nx·ny quads
+    // re-tessellated every frame cost most of a software renderer's frame.
+    let texture = density_texture(
+        painter.ctx(),
+        painter.layer_id(),
+        plot,
+        counts,
+        nx,
+        ny,
+        hide_above,
+        max,
+    );
+    painter.image(
+        texture,
+        plot,
+        Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+        Color32::WHITE,
+    );
+}
+
+/// The free-energy picture of `counts` as an egui texture, kept in the context's
+/// memory under the plot's place and re-uploaded only when the counts differ.
+#[allow(clippy::too_many_arguments)]
+fn density_texture(
+    ctx: &egui::Context,
+    layer: egui::LayerId,
+    plot: Rect,
+    counts: &[f64],
+    nx: usize,
+    ny: usize,
+    hide_above: f64,
+    max: f64,
+) -> egui::TextureId {
+    use std::hash::{Hash, Hasher};
+    #[derive(Clone)]
+    struct Cached {
+        fingerprint: u64,
+        texture: egui::TextureHandle,
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (nx, ny, hide_above.to_bits()).hash(&mut h);
+    counts.iter().for_each(|c| c.to_bits().hash(&mut h));
+    let fingerprint = h.finish();
+    // Keyed by where the plot is drawn: two heatmaps never share a rectangle.
+    let key = egui::Id::new(("density", layer, plot.min.x as i32, plot.min.y as i32));
+    let cached = ctx.data(|d| d.get_temp::<Cached>(key));
+    if let Some(c) = &cached {
+        if c.fingerprint == fingerprint {
+            return c.texture.id();
+        }
+    }
+    // Texel (column i, row r) is bin (i, ny − 1 − r): the second coordinate runs up.
+    let mut pixels = vec![Color32::TRANSPARENT; nx * ny];
     for i in 0..nx {
         for j in 0..ny {
             let c = counts[i * ny + j];
@@ -133,19 +183,31 @@ pub fn fill_density(
                 continue;
             }
             let f = -(c / max).ln();
-            if f > hide_above {
-                continue;
+            if f <= hide_above {
+                pixels[(ny - 1 - j) * nx + i] = viridis(f / F_MAX);
             }
-            // First coordinate along x, second up.
-            let x = plot.min.x + i as f32 * w;
-            let y = plot.max.y - (j + 1) as f32 * h;
-            mesh.add_colored_rect(
-                Rect::from_min_size(Pos2::new(x, y), Vec2::new(w + 0.5, h + 0.5)),
-                viridis(f / F_MAX),
-            );
         }
     }
-    painter.add(egui::Shape::mesh(mesh));
+    let image = egui::ColorImage::new([nx, ny], pixels);
+    let options = egui::TextureOptions::NEAREST;
+    let texture = match cached {
+        Some(mut c) => {
+            c.texture.set(image, options);
+            c.texture
+        }
+        None => ctx.load_texture("density", image, options),
+    };
+    let id = texture.id();
+    ctx.data_mut(|d| {
+        d.insert_temp(
+            key,
+            Cached {
+                fingerprint,
+                texture,
+            },
+        )
+    });
+    id
 }
 
 pub struct Series<'a> {

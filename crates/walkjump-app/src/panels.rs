@@ -7,6 +7,7 @@ use super::view3d::CentralRect;
 use super::{asset, Bundled};
 use bevy::diagnostic::{DiagnosticsStore, FrameTimeDiagnosticsPlugin};
 use bevy::prelude::*;
+use bevy::render::renderer::RenderAdapterInfo;
 use bevy::tasks::{block_on, futures_lite::future::poll_once, AsyncComputeTaskPool, Task};
 use bevy_egui::egui::{self, Color32, Vec2};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
@@ -139,6 +140,7 @@ fn draw(
     mut ui_state: ResMut<Ui>,
     mut central: ResMut<CentralRect>,
     diagnostics: Res<DiagnosticsStore>,
+    adapter: Option<Res<RenderAdapterInfo>>,
     mut problems: MessageReader<SamplerProblem>,
 ) -> Result {
     if let Some(p) = problems.read().last() {
@@ -165,10 +167,18 @@ fn draw(
         .get(&FrameTimeDiagnosticsPlugin::FPS)
         .and_then(|d| d.smoothed())
         .unwrap_or(0.0);
+    // A software rasteriser (lavapipe, llvmpipe) works, but the user should know why
+    // the frame rate is what it is.
+    let fps = match adapter.as_deref() {
+        Some(a) if a.device_type == wgpu::DeviceType::Cpu => {
+            format!("{fps:.0} fps (rendering in software: {})", a.name)
+        }
+        _ => format!("{fps:.0} fps"),
+    };
 
     egui::Panel::top("menu").show(&mut root, |ui| menu_bar_ui(ui, &mut live, &mut ui_state));
     egui::Panel::bottom("status").show(&mut root, |ui| {
-        status_bar_ui(ui, &mut live, &mut ui_state, fps)
+        status_bar_ui(ui, &mut live, &mut ui_state, &fps)
     });
     egui::Panel::left("controls")
         .default_size(270.0)
@@ -638,17 +648,26 @@ pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected
             t.summary()
         ));
         ui.horizontal(|ui| {
-            paint::heatmap_ui(ui, &t.counts, t.bins, side, "TICA walk-jump", false);
+            // After a new reference only the recent window was re-projected: say so.
+            let title = if t.samples < kept {
+                format!("TICA walk-jump (latest {})", grouped(t.samples))
+            } else {
+                "TICA walk-jump".to_string()
+            };
+            paint::heatmap_ui(ui, &t.counts, t.bins, side, &title, false);
             paint::heatmap_ui(ui, &t.reference, t.bins, side, "TICA reference MD", false);
         });
     } else if let Some(t) = &st.tica_samples {
-        ui.label("TICA 0/1 on φ/ψ/χ1 (fitted on the samples: no reference)");
+        ui.label(format!(
+            "TICA 0/1 on φ/ψ/χ1 (fitted on all {} samples: no reference)",
+            grouped(t.fitted_on)
+        ));
         paint::heatmap_ui(
             ui,
             &t.counts,
             t.bins,
             side,
-            &format!("TICA walk-jump (n = {})", t.samples),
+            &format!("TICA walk-jump (latest {})", grouped(t.samples)),
             false,
         );
     }
@@ -709,11 +728,11 @@ fn grouped(n: usize) -> String {
     out
 }
 
-fn status_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
+fn status_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: &str) {
     ui.horizontal(|ui| {
         if let Some(s) = &live.snap {
             ui.label(format!(
-                "{:.0} samples/s · {fps:.0} fps · step {} · {} samples · {} chains · {} restarts{}",
+                "{:.0} samples/s · {fps} · step {} · {} samples · {} chains · {} restarts{}",
                 s.samples_per_second,
                 s.step,
                 s.kept,
@@ -726,7 +745,7 @@ fn status_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: f64) {
                 ui.label(md);
             }
         } else {
-            ui.label(format!("{fps:.0} fps"));
+            ui.label(fps);
         }
         ui.separator();
         if let Some(m) = live.log.last() {

@@ -16,6 +16,10 @@ pub struct ShotPlugin {
     fps_report: bool,
     sigma_at_quarter: Option<f64>,
     then_open: Option<PathBuf>,
+    /// Soak: seconds between two rows of the memory and frame-rate series.
+    soak_every: Option<f64>,
+    /// Offscreen: the screenshot is taken of this image, not of a window.
+    offscreen: Option<Handle<Image>>,
 }
 
 impl ShotPlugin {
@@ -26,7 +30,15 @@ impl ShotPlugin {
             fps_report: a.fps_report,
             sigma_at_quarter: a.set_sigma_at_quarter,
             then_open: a.then_open.clone(),
+            soak_every: a.soak.map(|m| (m * 60.0 / 30.0).clamp(1.0, 60.0)),
+            offscreen: None,
         }
+    }
+
+    /// Screenshots of the offscreen image instead of the window.
+    pub fn offscreen(mut self, image: Option<Handle<Image>>) -> Self {
+        self.offscreen = image;
+        self
     }
 }
 
@@ -49,6 +61,47 @@ struct Progress {
     /// Frames counted while sampling and while paused, with their time spans.
     frames_running: (u64, f64),
     frames_paused: (u64, f64),
+    /// Soak series: (seconds, resident MB, fps since the row before, samples).
+    soak: Vec<(f64, f64, f64, usize)>,
+    soak_frames: (u64, f64),
+}
+
+/// Resident memory of this process in MB (Linux: VmRSS), None where unknown.
+pub fn resident_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// The soak verdict (README's targets): after the warm-up (the second row) the
+/// resident memory grows by less than 50 MB, and the last row's frame rate is within
+/// `fps_tolerance` of the warm-up's.
+fn soak_summary(rows: &[(f64, f64, f64, usize)], fps_tolerance: f64) -> serde_json::Value {
+    let warm = rows.get(1).or(rows.first());
+    let last = rows.last();
+    match (warm, last) {
+        (Some(w), Some(l)) => {
+            let growth = l.1 - w.1;
+            let fps_ratio = if w.2 > 0.0 { l.2 / w.2 } else { 0.0 };
+            serde_json::json!({
+                "soak_rows": rows.len(),
+                "rss_mb_after_warmup": w.1, "rss_mb_at_end": l.1,
+                "rss_growth_mb": growth,
+                "fps_after_warmup": w.2, "fps_at_end": l.2, "fps_ratio": fps_ratio,
+                "samples": l.3,
+                "rss_ok": growth < 50.0,
+                "fps_ok": fps_ratio >= 1.0 - fps_tolerance,
+            })
+        }
+        _ => serde_json::json!({"soak_rows": 0}),
+    }
 }
 
 fn drive(
@@ -80,6 +133,22 @@ fn drive(
             act_open_pdb(&mut live, path.clone());
         }
     }
+    if let Some(every) = cfg.soak_every {
+        p.soak_frames.0 += 1;
+        p.soak_frames.1 += dt;
+        if p.soak_frames.1 >= every {
+            let fps = p.soak_frames.0 as f64 / p.soak_frames.1;
+            let rss = resident_mb().unwrap_or(f64::NAN);
+            let samples = live.snap.as_ref().map(|s| s.kept).unwrap_or(0);
+            p.soak.push((t, rss, fps, samples));
+            p.soak_frames = (0, 0.0);
+            // One row a line as it comes: a soak is watched while it runs.
+            println!(
+                "{}",
+                serde_json::json!({"t_s": t.round(), "rss_mb": rss, "fps": fps, "samples": samples})
+            );
+        }
+    }
     if cfg.fps_report {
         // Sampling from 20 % to 50 % of the run, paused from 60 % to 90 %.
         if (0.2..0.5).contains(&(t / total)) {
@@ -109,8 +178,12 @@ fn drive(
                 "samples": live.snap.as_ref().map(|s| s.kept)})
         );
     }
+    if p.shot_at.is_none() && cfg.soak_every.is_some() {
+        println!("{}", soak_summary(&p.soak, 0.10));
+    }
     screenshot_then_exit(
         &mut commands,
+        cfg.offscreen.as_ref(),
         cfg.screenshot.as_ref(),
         &mut p.shot_at,
         t,
@@ -122,6 +195,7 @@ fn drive(
 /// on disk (or with an error if it never comes).
 pub fn screenshot_then_exit(
     commands: &mut Commands,
+    offscreen: Option<&Handle<Image>>,
     screenshot: Option<&PathBuf>,
     shot_at: &mut Option<f64>,
     t: f64,
@@ -130,9 +204,11 @@ pub fn screenshot_then_exit(
     if shot_at.is_none() {
         *shot_at = Some(t);
         if let Some(path) = screenshot {
-            commands
-                .spawn(Screenshot::primary_window())
-                .observe(save_to_disk(path.clone()));
+            let shot = match offscreen {
+                Some(image) => Screenshot::image(image.clone()),
+                None => Screenshot::primary_window(),
+            };
+            commands.spawn(shot).observe(save_to_disk(path.clone()));
             return;
         }
     }

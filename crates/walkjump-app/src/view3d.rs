@@ -4,11 +4,13 @@
 
 use super::impostor::{color_tag, ImpostorAssets};
 use super::link::{Live, SnapshotArrived, StudioSet, SystemLoaded};
+use super::offscreen::Offscreen;
 use bevy::camera::visibility::{NoFrustumCulling, RenderLayers};
-use bevy::camera::{CameraOutputMode, ClearColorConfig, Viewport};
+use bevy::camera::{CameraOutputMode, ClearColorConfig, RenderTarget, Viewport};
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
+use bevy::render::renderer::RenderAdapterInfo;
 use bevy::window::PrimaryWindow;
 use bevy_egui::input::EguiWantsInput;
 use bevy_egui::{EguiGlobalSettings, PrimaryEguiContext};
@@ -90,6 +92,7 @@ impl Plugin for ViewPlugin {
                 affects_lightmapped_meshes: true,
             })
             .add_systems(Startup, setup)
+            .add_systems(Update, fit_to_adapter)
             .add_systems(
                 Update,
                 (
@@ -105,10 +108,24 @@ impl Plugin for ViewPlugin {
     }
 }
 
-fn setup(mut commands: Commands, mut egui_settings: ResMut<EguiGlobalSettings>) {
+/// Where the cameras draw: the window, or the offscreen image.
+fn target(offscreen: Option<&Offscreen>) -> RenderTarget {
+    match offscreen {
+        Some(o) => RenderTarget::Image(o.image.clone().into()),
+        None => RenderTarget::default(),
+    }
+}
+
+fn setup(
+    mut commands: Commands,
+    mut egui_settings: ResMut<EguiGlobalSettings>,
+    offscreen: Option<Res<Offscreen>>,
+) {
     egui_settings.auto_create_primary_context = false;
+    let offscreen = offscreen.as_deref();
     for side in [Side::Walk, Side::Jump] {
         commands.spawn((
+            target(offscreen),
             Camera3d::default(),
             Camera {
                 order: if side == Side::Walk { 0 } else { 1 },
@@ -139,6 +156,7 @@ fn setup(mut commands: Commands, mut egui_settings: ResMut<EguiGlobalSettings>) 
     commands.spawn((
         PrimaryEguiContext,
         Camera2d,
+        target(offscreen),
         RenderLayers::none(),
         Camera {
             order: 10,
@@ -150,6 +168,40 @@ fn setup(mut commands: Commands, mut egui_settings: ResMut<EguiGlobalSettings>) 
             ..default()
         },
     ));
+}
+
+/// Antialiasing for the adapter: 4× MSAA on a GPU; none on a software rasteriser
+/// (lavapipe, llvmpipe), where the multisampled targets, their resolve and the
+/// write-back between the three cameras cost more of the frame than the spheres.
+/// `WALKJUMP_MSAA=4` or `=off` overrides the choice (for comparing them).
+fn fit_to_adapter(
+    adapter: Option<Res<RenderAdapterInfo>>,
+    mut done: Local<bool>,
+    mut cams: Query<&mut Msaa, With<Camera>>,
+) {
+    if *done {
+        return;
+    }
+    let Some(adapter) = adapter else {
+        return;
+    };
+    *done = true;
+    let software = adapter.device_type == wgpu::DeviceType::Cpu;
+    let msaa = match std::env::var("WALKJUMP_MSAA").as_deref() {
+        Ok("4") => Msaa::Sample4,
+        Ok("off") | Ok("1") => Msaa::Off,
+        _ if software => Msaa::Off,
+        _ => Msaa::Sample4,
+    };
+    tracing::info!(
+        "renderer: {} ({:?}), MSAA {:?}",
+        adapter.name,
+        adapter.device_type,
+        msaa
+    );
+    for mut m in &mut cams {
+        *m = msaa;
+    }
 }
 
 fn element_style(e: Element, cluster: bool) -> (Color, f32) {
@@ -345,18 +397,25 @@ fn place_cameras(
     orbit: Res<Orbit>,
     central: Res<CentralRect>,
     window: Query<&Window, With<PrimaryWindow>>,
+    offscreen: Option<Res<Offscreen>>,
     mut cams: Query<(&Side, &mut Camera, &mut Transform), Without<DirectionalLight>>,
     mut lights: Query<(&Side, &mut Transform), With<DirectionalLight>>,
 ) {
     let rot = Quat::from_euler(EulerRot::YXZ, orbit.yaw, -orbit.pitch, 0.0);
     let eye = rot * Vec3::Z * orbit.distance;
-    let Ok(win) = window.single() else {
-        return;
+    // (logical size, scale factor, physical size) of what the cameras draw into.
+    let (logical, sf, max) = match (window.single(), offscreen) {
+        (Ok(win), _) => (
+            Vec2::new(win.width(), win.height()),
+            win.scale_factor(),
+            UVec2::new(win.physical_width(), win.physical_height()),
+        ),
+        (Err(_), Some(o)) => (o.size.as_vec2(), 1.0, o.size),
+        _ => return,
     };
-    let sf = win.scale_factor();
     let rect = central
         .0
-        .unwrap_or(Rect::new(0.0, 0.0, win.width(), win.height()));
+        .unwrap_or(Rect::new(0.0, 0.0, logical.x, logical.y));
     let half = rect.width() / 2.0;
     for (side, mut cam, mut t) in &mut cams {
         let target = side.origin() + orbit.pan;
@@ -367,7 +426,6 @@ fn place_cameras(
             ((half * sf) as u32).max(1),
             ((rect.height() * sf) as u32).max(1),
         );
-        let max = UVec2::new(win.physical_width(), win.physical_height());
         if pos.x + size.x <= max.x && pos.y + size.y <= max.y {
             cam.viewport = Some(Viewport {
                 physical_position: pos,

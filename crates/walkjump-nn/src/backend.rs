@@ -61,6 +61,19 @@ pub fn gpu_adapter() -> Option<String> {
         .clone()
 }
 
+/// Every adapter the renderer could use (the backends in `WGPU_BACKEND`, as bevy
+/// reads them, else all): its name and whether it is a software one (lavapipe,
+/// llvmpipe). Empty where there is no GPU and no software driver either.
+pub fn render_adapters() -> Vec<(String, bool)> {
+    let instance = wgpu::Instance::default();
+    let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    block_on(instance.enumerate_adapters(backends))
+        .iter()
+        .map(|a| a.get_info())
+        .map(|i| (i.name.clone(), i.device_type == wgpu::DeviceType::Cpu))
+        .collect()
+}
+
 /// Adapter enumeration is a future that native wgpu resolves at once; poll it to the end.
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     let mut f = std::pin::pin!(f);

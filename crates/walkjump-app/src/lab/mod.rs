@@ -62,6 +62,7 @@ fn system_by_name(name: &str) -> anyhow::Result<LabSystem> {
 
 pub fn run(a: LabArgs) -> anyhow::Result<()> {
     super::require_display()?;
+    super::explain_renderer_panics();
     let kind = system_by_name(&a.system)?;
     let tab = Tab::from_flag(&a.tab).ok_or_else(|| {
         anyhow::anyhow!("unknown tab {}: walk-jump, diffusion or dynamics", a.tab)
@@ -183,6 +184,7 @@ fn test_mode(
     let shot = test.screenshot.clone();
     screenshot_then_exit(
         &mut commands,
+        None,
         shot.as_ref(),
         &mut test.shot_at,
         t,

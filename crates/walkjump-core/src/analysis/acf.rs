@@ -60,3 +60,64 @@ pub fn decorrelation_time(acf: &[f64]) -> Option<usize> {
     let thr = (-1.0f64).exp();
     acf.iter().position(|&c| c < thr)
 }
+
+/// The most recent frames of each chain's torsion angles, at most `per_chain` of
+/// them: what a live run keeps for its autocorrelations, so their cost and the memory
+/// stay bounded however long it runs (the run file holds every frame).
+#[derive(Debug, Clone)]
+pub struct AngleWindow {
+    per_chain: usize,
+    /// chains[c] = angle frames of chain c, oldest first.
+    chains: Vec<std::collections::VecDeque<Vec<f64>>>,
+}
+
+impl AngleWindow {
+    pub fn new(per_chain: usize) -> Self {
+        AngleWindow {
+            per_chain: per_chain.max(1),
+            chains: vec![],
+        }
+    }
+
+    pub fn per_chain(&self) -> usize {
+        self.per_chain
+    }
+
+    /// The next frame of `chain` (its torsion angles); drops that chain's oldest
+    /// frame when the window is full.
+    pub fn add(&mut self, chain: usize, angles: &[f64]) {
+        if self.chains.len() <= chain {
+            self.chains.resize(chain + 1, Default::default());
+        }
+        let c = &mut self.chains[chain];
+        if c.len() == self.per_chain {
+            c.pop_front();
+        }
+        c.push_back(angles.to_vec());
+    }
+
+    /// Frames held, over all chains.
+    pub fn len(&self) -> usize {
+        self.chains.iter().map(|c| c.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The held series of torsion `t`, one per chain (the shape [`torsion_acf`] takes).
+    pub fn torsion_series(&self, t: usize) -> Vec<Vec<f64>> {
+        self.chains
+            .iter()
+            .map(|c| c.iter().map(|f| f[t]).collect())
+            .collect()
+    }
+
+    /// Every held frame, chain by chain, oldest first.
+    pub fn frames(&self) -> impl Iterator<Item = (usize, &[f64])> + '_ {
+        self.chains
+            .iter()
+            .enumerate()
+            .flat_map(|(c, fs)| fs.iter().map(move |f| (c, f.as_slice())))
+    }
+}

@@ -66,3 +66,86 @@ pub fn energy_histograms(samples: &[f64], reference: &[f64]) -> EnergyHistograms
         reference: (!reference.is_empty()).then(|| Hist1d::of(range, reference)),
     }
 }
+
+/// Energies kept before the samples fix their own range (no reference yet).
+pub const ENERGY_WARMUP: usize = 10_000;
+
+/// The energy histogram of a live run at O(1) cost per sample: once its range is
+/// fixed, each energy goes straight into the bins and is not kept.
+///
+/// The range is the one [`energy_histograms`] would choose: the reference's when there
+/// is one. Until a reference comes the energies are held (at most
+/// [`ENERGY_WARMUP`]) and binned on their own range, as the batch code does; past
+/// that the samples' range is fixed for good, and a reference that arrives later is
+/// binned on it (so its own extremes may land in the under/overflow bins, where they
+/// count like any sample's).
+#[derive(Debug, Clone, Default)]
+pub struct EnergyAccumulator {
+    held: Vec<f64>,
+    samples: Option<Hist1d>,
+    reference: Option<Hist1d>,
+}
+
+impl EnergyAccumulator {
+    pub fn add(&mut self, u: f64) {
+        match self.samples.as_mut() {
+            Some(h) => h.add(u),
+            None => {
+                self.held.push(u);
+                if self.held.len() >= ENERGY_WARMUP {
+                    let range = energy_range(&self.held)
+                        .unwrap_or_else(|| Range::new(0.0, 1.0, ENERGY_BINS));
+                    self.samples = Some(Hist1d::of(range, &std::mem::take(&mut self.held)));
+                }
+            }
+        }
+    }
+
+    /// The reference's energies: they fix the range unless the samples already did.
+    pub fn set_reference(&mut self, reference: &[f64]) {
+        if reference.is_empty() {
+            return;
+        }
+        let range = match &self.samples {
+            Some(h) => h.range,
+            None => energy_range(reference)
+                .or_else(|| energy_range(&self.held))
+                .unwrap_or_else(|| Range::new(0.0, 1.0, ENERGY_BINS)),
+        };
+        if self.samples.is_none() {
+            self.samples = Some(Hist1d::of(range, &std::mem::take(&mut self.held)));
+        }
+        self.reference = Some(Hist1d::of(range, reference));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+            && self
+                .samples
+                .as_ref()
+                .is_none_or(|h| h.total() + h.outside() == 0.0)
+    }
+
+    /// The histograms as [`energy_histograms`] gives them for the same energies.
+    pub fn histograms(&self) -> EnergyHistograms {
+        match &self.samples {
+            Some(h) => EnergyHistograms {
+                samples: h.clone(),
+                reference: self.reference.clone(),
+            },
+            None => energy_histograms(&self.held, &[]),
+        }
+    }
+
+    /// A fresh accumulator that keeps the reference (and its range).
+    pub fn cleared(&self) -> Self {
+        match &self.reference {
+            Some(r) => EnergyAccumulator {
+                held: vec![],
+                samples: Some(Hist1d::new(r.range)),
+                reference: Some(r.clone()),
+            },
+            None => Self::default(),
+        }
+    }
+}

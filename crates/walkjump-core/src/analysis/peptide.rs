@@ -31,6 +31,9 @@ pub struct PeptideEnsemble {
     pub centres: Vec<ChiralCentre>,
     /// Frames in which each centre was D-handed.
     pub d_counts: Vec<usize>,
+    /// Whether `series` keeps every frame's angles (batch analysis). A live run
+    /// turns it off and keeps a bounded window itself, so its memory stays flat.
+    pub keep_series: bool,
 }
 
 impl PeptideEnsemble {
@@ -50,7 +53,16 @@ impl PeptideEnsemble {
             frames: 0,
             d_counts: vec![0; l_centres(topology).len()],
             centres: l_centres(topology),
+            keep_series: true,
         }
+    }
+
+    /// The same accumulator without the per-frame angle series (see
+    /// [`Self::keep_series`]): histograms and D counts only, O(1) memory per frame.
+    pub fn without_series(mut self) -> Self {
+        self.keep_series = false;
+        self.series.clear();
+        self
     }
 
     pub fn torsions_of(&self, x: &[f64]) -> Vec<f64> {
@@ -81,12 +93,14 @@ impl PeptideEnsemble {
         for (h, a) in self.torsion_hists.iter_mut().zip(&ang) {
             h.add(*a);
         }
-        if self.series.len() <= chain {
-            self.series
-                .resize(chain + 1, vec![vec![]; self.topology.torsions.len()]);
-        }
-        for (s, a) in self.series[chain].iter_mut().zip(&ang) {
-            s.push(*a);
+        if self.keep_series {
+            if self.series.len() <= chain {
+                self.series
+                    .resize(chain + 1, vec![vec![]; self.topology.torsions.len()]);
+            }
+            for (s, a) in self.series[chain].iter_mut().zip(&ang) {
+                s.push(*a);
+            }
         }
         for (n, c) in self.d_counts.iter_mut().zip(&self.centres) {
             *n += usize::from(is_inverted(c, x));

@@ -14,6 +14,7 @@ pub use reference_md::{md_tool, MD_LABEL, NEEDS_OPENMM};
 pub use runfile::default_root as default_run_dir;
 pub use stats::{
     percent, HistogramView, LiveStats, RamaView, SampleTicaView, StatsView, TicaView, TorsionStat,
+    WINDOW_PER_CHAIN,
 };
 pub use worker::{spawn, LiveHandle};
 

@@ -2,15 +2,15 @@
 //! the plain-data views of them that are sent to the GUI.
 
 use std::path::{Path, PathBuf};
-use walkjump_core::analysis::acf::torsion_acf;
+use walkjump_core::analysis::acf::{torsion_acf, AngleWindow};
 use walkjump_core::analysis::divergence::{histogram_jsd, histogram_tvd};
-use walkjump_core::analysis::energy::energy_histograms;
+use walkjump_core::analysis::energy::EnergyAccumulator;
 use walkjump_core::analysis::histogram::{AllMass, Hist1d, Hist2d};
 use walkjump_core::analysis::peptide::{PeptideEnsemble, RAMA_PLOT_BINS};
 use walkjump_core::analysis::rdf::PairDistanceHistogram;
 use walkjump_core::analysis::tica::{
     fit_on_ensemble, histogram_of, project_angles, project_ensemble, projection_bins, Tica,
-    TICA_BINS,
+    TicaAccumulator, TICA_BINS,
 };
 use walkjump_core::error::Result;
 use walkjump_core::molecule::TorsionKind;
@@ -57,8 +57,10 @@ impl TorsionStat {
 pub struct SampleTicaView {
     pub bins: usize,
     pub counts: Vec<f64>,
-    /// Samples the fit and the density are from.
+    /// Samples the density is from: the most recent ones ([`WINDOW_PER_CHAIN`] per chain).
     pub samples: usize,
+    /// Samples the fit is from: all of them.
+    pub fitted_on: usize,
 }
 
 /// A 1-D histogram of the samples, with under/overflow, and the reference on the
@@ -83,6 +85,10 @@ pub struct TicaView {
     pub jsd: f64,
     /// Fraction of the samples outside the reference's TIC 0/1 range.
     pub outside: f64,
+    /// Samples in the density. Every kept one while the reference stays the same;
+    /// after a new reference (a growing reference MD) the density restarts from the
+    /// recent window ([`WINDOW_PER_CHAIN`] per chain) and every sample since.
+    pub samples: usize,
 }
 
 /// A fraction as a percentage for a title: two decimals below 1 %, else one.
@@ -156,6 +162,10 @@ pub struct StatsView {
 }
 
 const ACF_MAX_LAG: usize = 200;
+/// Frames per chain the live run keeps for the autocorrelations, the samples' own
+/// TICA density and re-projection onto a new reference: bounded, so neither the
+/// memory nor the cost of a refresh grows with the run (the run file has them all).
+pub const WINDOW_PER_CHAIN: usize = 4096;
 /// TICA lag in frames, as `walkjump analyze` uses by default.
 const TICA_LAG: usize = 10;
 
@@ -179,15 +189,22 @@ impl LiveTica {
     }
 }
 
+/// Every statistic of a live run, each updated in O(1) per kept jump (histograms,
+/// the TICA accumulator) or over a bounded window (autocorrelations): a run that
+/// goes on for hours costs per jump and in memory what it cost in its first minute.
 pub struct LiveStats {
+    /// The samples' ensemble (histograms only: no per-frame series) and the reference.
     peptide: Option<(PeptideEnsemble, Option<PeptideEnsemble>)>,
+    /// The latest torsion angles of each chain.
+    window: AngleWindow,
     tica: Option<LiveTica>,
-    /// Without a reference: TIC 0/1 of the samples, TICA fitted on them (refitted
+    /// Without a reference: TICA fitted on every sample so far, incrementally.
+    sample_tica: Option<TicaAccumulator>,
+    /// Without a reference: TIC 0/1 of the recent samples under that fit (refitted
     /// with the autocorrelations, see [`Self::update_acf`]).
     tica_samples: Option<Hist2d>,
     h_r: Option<(PairDistanceHistogram, Option<Hist1d>)>,
-    energies: Vec<f64>,
-    reference_energies: Vec<f64>,
+    energy: EnergyAccumulator,
     jsd_history: Vec<(usize, f64)>,
     next_jsd_at: usize,
     acf: Vec<(String, Vec<f64>)>,
@@ -195,8 +212,10 @@ pub struct LiveStats {
 }
 
 impl LiveStats {
+    /// Statistics of a peptide's samples (`ensemble` should be empty; its per-frame
+    /// series is switched off) against an optional reference.
     pub fn peptide(ensemble: PeptideEnsemble, reference: Option<PeptideEnsemble>) -> Self {
-        Self::empty(Some((ensemble, reference)), None)
+        Self::empty(Some((ensemble.without_series(), reference)), None)
     }
 
     pub fn cluster(n_atoms: usize) -> Self {
@@ -211,13 +230,17 @@ impl LiveStats {
             .as_ref()
             .and_then(|(_, r)| r.as_ref())
             .and_then(LiveTica::fit);
+        let sample_tica = peptide
+            .as_ref()
+            .map(|(e, _)| TicaAccumulator::new(e.tica_dim(), TICA_LAG));
         LiveStats {
             peptide,
+            window: AngleWindow::new(WINDOW_PER_CHAIN),
             tica,
+            sample_tica,
             tica_samples: None,
             h_r,
-            energies: vec![],
-            reference_energies: vec![],
+            energy: EnergyAccumulator::default(),
             jsd_history: vec![],
             next_jsd_at: 64,
             acf: vec![],
@@ -229,7 +252,7 @@ impl LiveStats {
     pub fn cleared(&self) -> Self {
         let peptide = self.peptide.as_ref().map(|(e, r)| {
             let top = &e.topology;
-            (PeptideEnsemble::new(top), r.clone())
+            (PeptideEnsemble::new(top).without_series(), r.clone())
         });
         let h_r = self.h_r.as_ref().map(|(h, r)| {
             let mut fresh = h.clone();
@@ -237,18 +260,20 @@ impl LiveStats {
             (fresh, r.clone())
         });
         let mut s = Self::empty(peptide, h_r);
-        s.reference_energies = self.reference_energies.clone();
+        s.energy = self.energy.cleared();
         s
     }
 
     /// A new reference (a file, or a reference MD that grew): the samples so far are
-    /// kept and compared against it, TICA is refitted on it and the samples projected
-    /// anew; the JSD history restarts from the samples now kept.
+    /// kept and compared against it, TICA is refitted on it and the recent window of
+    /// samples projected anew (every later sample joins it); the JSD history restarts
+    /// from the samples now kept.
     pub fn set_peptide_reference(&mut self, reference: PeptideEnsemble) {
         self.tica = LiveTica::fit(&reference);
         self.tica_samples = None;
         if let (Some(t), Some((e, _))) = (self.tica.as_mut(), self.peptide.as_ref()) {
-            for p in project_ensemble(e, &t.tica) {
+            for (_, angles) in self.window.frames() {
+                let p = project_angles(&t.tica, e, angles);
                 t.sample.add(p[0], p[1]);
             }
         }
@@ -270,7 +295,7 @@ impl LiveStats {
         if let Some((_, r)) = self.h_r.as_mut() {
             *r = Some(h_r);
         }
-        self.reference_energies = energies;
+        self.energy.set_reference(&energies);
     }
 
     pub fn has_reference(&self) -> bool {
@@ -289,12 +314,16 @@ impl LiveStats {
                 let p = project_angles(&t.tica, e, &angles);
                 t.sample.add(p[0], p[1]);
             }
+            if let Some(acc) = self.sample_tica.as_mut() {
+                acc.add(chain, &e.tica_features(&angles));
+            }
+            self.window.add(chain, &angles);
         }
         if let Some((h, _)) = self.h_r.as_mut() {
             h.add_frame(x);
         }
         if let Some(u) = energy {
-            self.energies.push(u);
+            self.energy.add(u);
         }
         self.kept += 1;
         if self.kept >= self.next_jsd_at {
@@ -303,6 +332,12 @@ impl LiveStats {
                 self.jsd_history.push((self.kept, j));
             }
         }
+    }
+
+    /// Frames of torsion angles held in the recent window (at most
+    /// [`WINDOW_PER_CHAIN`] per chain): the only per-frame data a live run keeps.
+    pub fn held_frames(&self) -> usize {
+        self.window.len()
     }
 
     /// Mean over residues of the 18 × 18 Ramachandran JSD (DESIGN.md).
@@ -320,19 +355,28 @@ impl LiveStats {
         })
     }
 
-    /// Recompute the autocorrelations and, without a reference, the samples' own TICA
-    /// (costly: call it now and then, not per frame).
+    /// Recompute the autocorrelations over the recent window and, without a
+    /// reference, the samples' own TICA (fitted on all samples, the density of the
+    /// window). Its cost is bounded by the window, not the run: call it now and then.
     pub fn update_acf(&mut self) {
         let Some((e, r)) = self.peptide.as_ref() else {
             return;
         };
         if r.is_none() {
             // Until there are enough lagged pairs the fit fails and the panel waits.
-            self.tica_samples = fit_on_ensemble(e, TICA_LAG).ok().map(|t| {
-                let p = project_ensemble(e, &t);
-                let (xr, yr) = projection_bins(&p);
-                histogram_of(&p, xr, yr)
-            });
+            self.tica_samples = self
+                .sample_tica
+                .as_ref()
+                .and_then(|acc| acc.fit().ok())
+                .map(|t| {
+                    let p: Vec<[f64; 2]> = self
+                        .window
+                        .frames()
+                        .map(|(_, a)| project_angles(&t, e, a))
+                        .collect();
+                    let (xr, yr) = projection_bins(&p);
+                    histogram_of(&p, xr, yr)
+                });
         }
         self.acf = e
             .topology
@@ -343,7 +387,7 @@ impl LiveStats {
             .map(|(i, t)| {
                 (
                     t.label.clone(),
-                    torsion_acf(&e.torsion_series(i), ACF_MAX_LAG),
+                    torsion_acf(&self.window.torsion_series(i), ACF_MAX_LAG),
                 )
             })
             .collect();
@@ -401,6 +445,7 @@ impl LiveStats {
             reference: t.reference.counts.clone(),
             jsd: histogram_jsd(&t.sample, &t.reference),
             outside: t.sample.outside_fraction(),
+            samples: t.sample.mass() as usize,
         });
         StatsView {
             rama,
@@ -410,6 +455,7 @@ impl LiveStats {
                 bins: TICA_BINS,
                 counts: h.counts.clone(),
                 samples: h.mass() as usize,
+                fitted_on: self.kept,
             }),
             jsd_history: self.jsd_history.clone(),
             h_r,
@@ -421,10 +467,10 @@ impl LiveStats {
     /// Energies of the samples against the reference's, on the range the reference
     /// fixes (shared with `walkjump analyze`).
     fn energy_view(&self) -> Option<HistogramView> {
-        if self.energies.is_empty() {
+        if self.energy.is_empty() {
             return None;
         }
-        let h = energy_histograms(&self.energies, &self.reference_energies);
+        let h = self.energy.histograms();
         Some(HistogramView {
             tvd: h.tvd(),
             samples: h.samples,
