@@ -188,5 +188,117 @@ fn bench_learned(a: &BenchArgs) -> anyhow::Result<Vec<serde_json::Value>> {
                 "ratio_vs_ndarray": vs}));
         }
     }
+    rows.extend(step_breakdown(a, &st)?);
     Ok(rows)
+}
+
+/// Where a walk-jump step's time goes, per backend and batch: the denoiser call
+/// (the network and, inside it, the host↔device copies of y and x̂, timed on their
+/// own as a round trip of a tensor of the same shape), the walk's own arithmetic
+/// (the rest of `WalkJump::step`), and what the live sampler does with each jump
+/// (statistics and the run file).
+fn step_breakdown(
+    a: &BenchArgs,
+    st: &walkjump::molecule::Structure,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let top = &st.topology;
+    let n = top.n_atoms();
+    let mut backends = vec![BackendKind::Ndarray];
+    if wgpu_available().is_ok() {
+        backends.push(BackendKind::Wgpu);
+    }
+    println!();
+    println!("time per walk-jump step (ms), split; BAOAB, one jump recorded per step");
+    println!(
+        "{:<8} {:>7} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10}",
+        "backend", "chains", "step", "network", "transfers", "walk", "recording", "samples/s"
+    );
+    let mut rows = vec![];
+    for kind in backends {
+        for chains in [1usize, 16, 128] {
+            let den = load_denoiser(kind, &a.model, top)?;
+            let sigma = den.trained_sigma().unwrap_or(0.4);
+            let mut fwd = load_denoiser(kind, &a.model, top)?;
+            let mut rng = seeded(5);
+            let y: Vec<f64> = (0..chains)
+                .flat_map(|_| st.positions.clone())
+                .map(|p| p + sigma * normal(&mut rng))
+                .collect();
+            let mut out = vec![0.0; y.len()];
+            fwd.denoise(&y, sigma, &mut rng, &mut out, None)?;
+            let secs = (a.seconds / 2.0).max(0.5);
+            let forward_s = 1.0
+                / rate(secs, 1.0, || {
+                    fwd.denoise(&y, sigma, &mut rng, &mut out, None)?;
+                    Ok(())
+                })?;
+            let transfer_s = 1.0 / rate(secs, 1.0, || round_trip(kind, chains, n))?;
+            let params = WalkParams {
+                clip: Some(WalkParams::auto_clip(3 * n, sigma)),
+                ..WalkParams::defaults(sigma)
+            };
+            let starts = vec![st.positions.clone()];
+            let mut wj = WalkJump::new(params, den, starts, chains, 11)?;
+            wj.step()?;
+            let step_s = 1.0 / rate(secs, 1.0, || wj.step().map(|_| ()).map_err(Into::into))?;
+            // What the live sampler does with each jump: statistics, then the run file.
+            let mut stats = walkjump::live::LiveStats::peptide(
+                walkjump::analysis::peptide::PeptideEnsemble::new(top),
+                None,
+            );
+            let dir = tempfile::tempdir()?;
+            let mut file = std::io::BufWriter::new(std::fs::File::create(dir.path().join("r"))?);
+            let record_s = 1.0
+                / rate(secs, 1.0, || {
+                    use std::io::Write;
+                    for c in 0..chains {
+                        let x = wj.jump_of(c);
+                        stats.add(c, x, None);
+                        for v in x {
+                            file.write_all(&(*v as f32).to_le_bytes())?;
+                        }
+                    }
+                    Ok(())
+                })?;
+            let ms = |s: f64| 1e3 * s;
+            let total = step_s + record_s;
+            println!(
+                "{:<8} {:>7} {:>9.2} {:>9.2} {:>10.2} {:>9.2} {:>10.2} {:>10.0}",
+                kind.name(),
+                chains,
+                ms(total),
+                ms(forward_s - transfer_s),
+                ms(transfer_s),
+                ms((step_s - forward_s).max(0.0)),
+                ms(record_s),
+                chains as f64 / total
+            );
+            rows.push(
+                serde_json::json!({"breakdown": true, "backend": kind.name(),
+                "chains": chains, "step_ms": ms(total), "network_ms": ms(forward_s - transfer_s),
+                "transfers_ms": ms(transfer_s), "walk_ms": ms((step_s - forward_s).max(0.0)),
+                "recording_ms": ms(record_s), "samples_per_s": chains as f64 / total}),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+/// y up to the backend and x̂ back, as the learned denoiser moves them (f32).
+fn round_trip(kind: BackendKind, chains: usize, n: usize) -> anyhow::Result<()> {
+    use burn::tensor::{backend::Backend, Tensor, TensorData};
+    fn go<B: Backend>(device: &B::Device, chains: usize, n: usize) -> anyhow::Result<()> {
+        let flat = vec![0.5f32; chains * n * 3];
+        let t = Tensor::<B, 3>::from_data(TensorData::new(flat, [chains, n, 3]), device);
+        let back: Vec<f32> = (t + 1.0)
+            .into_data()
+            .to_vec()
+            .map_err(|e| anyhow::anyhow!("reading back: {e:?}"))?;
+        anyhow::ensure!(back.len() == chains * n * 3);
+        Ok(())
+    }
+    match kind.resolve() {
+        BackendKind::Wgpu => go::<walkjump::nn::Gpu>(&Default::default(), chains, n),
+        _ => go::<walkjump::nn::Cpu>(&Default::default(), chains, n),
+    }
 }

@@ -191,11 +191,14 @@ fn density_texture(
     let image = egui::ColorImage::new([nx, ny], pixels);
     let options = egui::TextureOptions::NEAREST;
     let texture = match cached {
-        Some(mut c) => {
-            c.texture.set(image, options);
+        // In place: bevy_egui turns a whole-texture `set` into a new image asset,
+        // which is not drawable until the renderer has prepared it, so a panel whose
+        // counts change every frame would never show (or flicker).
+        Some(mut c) if c.texture.size() == [nx, ny] => {
+            c.texture.set_partial([0, 0], image, options);
             c.texture
         }
-        None => ctx.load_texture("density", image, options),
+        _ => ctx.load_texture("density", image, options),
     };
     let id = texture.id();
     ctx.data_mut(|d| {
