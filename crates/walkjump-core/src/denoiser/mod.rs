@@ -38,3 +38,29 @@ pub trait Denoiser: Send {
     /// A chain was restarted (after divergence): forget any state kept for it.
     fn reset_chain(&mut self, _chain: usize) {}
 }
+
+/// x̂(y) = y at no cost: a placeholder while a run's real denoiser is moved, and the
+/// denoiser that times the walk's own arithmetic (`walkjump bench`).
+pub struct Identity {
+    pub dim: usize,
+}
+
+impl Denoiser for Identity {
+    fn name(&self) -> String {
+        "identity".into()
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn denoise(
+        &mut self,
+        y: &[f64],
+        _sigma: f64,
+        _rng: &mut crate::rng::WjRng,
+        mean: &mut [f64],
+        _sample: Option<&mut [f64]>,
+    ) -> crate::error::Result<()> {
+        mean.copy_from_slice(y);
+        Ok(())
+    }
+}

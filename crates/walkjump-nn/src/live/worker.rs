@@ -681,37 +681,13 @@ impl Worker {
 fn idle_walk(dim: usize) -> WalkJump {
     WalkJump::new(
         WalkParams::defaults(1.0),
-        Box::new(Idle { dim }),
+        // A placeholder that lets a WalkJump be moved out of a run for a moment.
+        Box::new(walkjump_core::denoiser::Identity { dim }),
         vec![vec![0.0; dim]],
         1,
         0,
     )
     .expect("an idle placeholder always builds")
-}
-
-/// Placeholder denoiser that lets a WalkJump be moved out of a run for a moment.
-struct Idle {
-    dim: usize,
-}
-
-impl walkjump_core::denoiser::Denoiser for Idle {
-    fn name(&self) -> String {
-        "idle".into()
-    }
-    fn dim(&self) -> usize {
-        self.dim
-    }
-    fn denoise(
-        &mut self,
-        y: &[f64],
-        _sigma: f64,
-        _rng: &mut walkjump_core::rng::WjRng,
-        mean: &mut [f64],
-        _sample: Option<&mut [f64]>,
-    ) -> walkjump_core::error::Result<()> {
-        mean.copy_from_slice(y);
-        Ok(())
-    }
 }
 
 /// Where this sampler's run files go.
