@@ -6,14 +6,6 @@ mod common;
 
 use std::process::Command;
 
-fn have_xvfb() -> bool {
-    Command::new("sh")
-        .args(["-c", "command -v xvfb-run"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 /// Distinct colours in an RGB(A) PNG: a blank or failed frame has one or two.
 fn distinct_colours(path: &std::path::Path) -> usize {
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
@@ -30,32 +22,15 @@ fn distinct_colours(path: &std::path::Path) -> usize {
 
 #[test]
 fn the_app_opens_samples_and_writes_a_screenshot() {
-    if !have_xvfb() {
-        assert!(std::env::var_os("CI").is_none(), "CI must install xvfb");
-        eprintln!("skipped: xvfb-run is not installed");
+    if !common::xvfb_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let shot = dir.path().join("shot.png");
-    let o = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
-        .arg(env!("CARGO_BIN_EXE_walkjump"))
-        .args([
-            "gui",
-            "--backend",
-            "ndarray",
-            "--chains",
-            "2",
-            "--size",
-            "1280x800",
-            "--exit-after",
-            "15",
-            "--fps-report",
-            "--screenshot",
-        ])
+    let o = common::walkjump_under_xvfb()
+        .args(common::SMALL_APP)
+        .args(["--exit-after", "15", "--fps-report", "--screenshot"])
         .arg(&shot)
-        .current_dir(common::repo())
-        .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", common::stderr(&o));
@@ -70,16 +45,12 @@ fn the_app_opens_samples_and_writes_a_screenshot() {
 
 #[test]
 fn the_lab_opens_on_the_trajectory_tab_and_generates() {
-    if !have_xvfb() {
-        assert!(std::env::var_os("CI").is_none(), "CI must install xvfb");
-        eprintln!("skipped: xvfb-run is not installed");
+    if !common::xvfb_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let shot = dir.path().join("lab.png");
-    let o = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
-        .arg(env!("CARGO_BIN_EXE_walkjump"))
+    let o = common::walkjump_under_xvfb()
         .args([
             "lab",
             "--tab",
@@ -92,7 +63,6 @@ fn the_lab_opens_on_the_trajectory_tab_and_generates() {
             "--screenshot",
         ])
         .arg(&shot)
-        .current_dir(common::repo())
         .env("RUST_LOG", "info")
         .output()
         .unwrap();
@@ -142,18 +112,8 @@ fn the_offscreen_benchmark_runs_without_a_display() {
     let dir = tempfile::tempdir().unwrap();
     let shot = dir.path().join("offscreen.png");
     let o = Command::new(env!("CARGO_BIN_EXE_walkjump"))
-        .args([
-            "gui",
-            "--backend",
-            "ndarray",
-            "--chains",
-            "2",
-            "--size",
-            "1280x800",
-            "--offscreen-bench",
-            "12",
-            "--screenshot",
-        ])
+        .args(common::SMALL_APP)
+        .args(["--offscreen-bench", "12", "--screenshot"])
         .arg(&shot)
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
@@ -182,11 +142,9 @@ fn without_any_graphics_adapter_the_app_says_what_to_do() {
     let mut off = Command::new(env!("CARGO_BIN_EXE_walkjump"));
     off.args(["gui", "--offscreen-bench", "5", "--backend", "ndarray"]);
     runs.push(("offscreen", without_any_adapter(&mut off).output().unwrap()));
-    if have_xvfb() {
-        let mut win = Command::new("xvfb-run");
-        win.args(["-a", "-s", "-screen 0 1280x800x24"])
-            .arg(env!("CARGO_BIN_EXE_walkjump"))
-            .args(["gui", "--backend", "ndarray", "--exit-after", "5"]);
+    if common::have_xvfb() {
+        let mut win = common::walkjump_under_xvfb();
+        win.args(["gui", "--backend", "ndarray", "--exit-after", "5"]);
         runs.push(("window", without_any_adapter(&mut win).output().unwrap()));
     } else {
         assert!(std::env::var_os("CI").is_none(), "CI must install xvfb");

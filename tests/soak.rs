@@ -5,36 +5,14 @@
 
 mod common;
 
-use std::process::Command;
-
 #[test]
 fn two_minutes_of_sampling_keep_memory_flat() {
-    let have_xvfb = Command::new("sh")
-        .args(["-c", "command -v xvfb-run"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !have_xvfb {
-        assert!(std::env::var_os("CI").is_none(), "CI must install xvfb");
-        eprintln!("skipped: xvfb-run is not installed");
+    if !common::xvfb_or_skip() {
         return;
     }
-    let o = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
-        .arg(env!("CARGO_BIN_EXE_walkjump"))
-        .args([
-            "gui",
-            "--backend",
-            "ndarray",
-            "--chains",
-            "8",
-            "--size",
-            "1280x800",
-            "--soak",
-            "2",
-        ])
-        .current_dir(common::repo())
-        .env("RUST_LOG", "warn")
+    let o = common::walkjump_under_xvfb()
+        .args(["gui", "--backend", "ndarray", "--chains", "8"])
+        .args(["--size", "1280x800", "--soak", "2"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", common::stderr(&o));

@@ -53,3 +53,45 @@ pub fn mdtraj_python() -> Option<String> {
     }
     python
 }
+
+/// Whether `xvfb-run` is installed (CI installs it; elsewhere the app tests skip).
+pub fn have_xvfb() -> bool {
+    Command::new("sh")
+        .args(["-c", "command -v xvfb-run"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Whether the app tests can run here: true with `xvfb-run`; without it a note and
+/// false, except under CI, which must have it.
+pub fn xvfb_or_skip() -> bool {
+    if have_xvfb() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must install xvfb");
+    eprintln!("skipped: xvfb-run is not installed");
+    false
+}
+
+/// The walkjump binary under a virtual X server with a 1280 × 800 screen, run from
+/// the repository (for its bundled files).
+pub fn walkjump_under_xvfb() -> Command {
+    let mut c = Command::new("xvfb-run");
+    c.args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_walkjump"))
+        .current_dir(repo())
+        .env("RUST_LOG", "warn");
+    c
+}
+
+/// The app on the bundled alanine dipeptide, two chains on ndarray, 1280 × 800.
+pub const SMALL_APP: [&str; 7] = [
+    "gui",
+    "--backend",
+    "ndarray",
+    "--chains",
+    "2",
+    "--size",
+    "1280x800",
+];
