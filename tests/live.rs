@@ -261,7 +261,8 @@ fn a_slow_consumer_loses_no_sample() {
     let panel_mass = |c: &[f64]| c.iter().sum::<f64>();
     let rama = panel_mass(&s.stats.rama[0].counts);
     let tica = s.stats.tica.as_ref().unwrap();
-    let tica_mass = panel_mass(&tica.counts) + tica.outside * s.kept as f64;
+    let tica_mass = panel_mass(&tica.counts) + tica.outside * tica.samples as f64;
+    assert_eq!(tica.samples, s.kept, "TICA counts every sample");
     assert!(
         (rama - s.kept as f64).abs() < 1e-9,
         "Ramachandran {rama}, kept {}",

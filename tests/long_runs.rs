@@ -131,7 +131,7 @@ fn the_energy_histogram_is_built_sample_by_sample_with_the_batch_numbers() {
     let mut rng = seeded(3);
     let reference: Vec<f64> = (0..5_000).map(|_| normal(&mut rng)).collect();
     // Samples a little wider than the reference, some of them far outside.
-    let samples: Vec<f64> = (0..30_000)
+    let samples: Vec<f64> = (0..ENERGY_WARMUP + 20_000)
         .map(|k| {
             if k % 97 == 0 {
                 40.0
@@ -180,4 +180,28 @@ fn the_energy_histogram_is_built_sample_by_sample_with_the_batch_numbers() {
     assert_eq!(h.counts, Hist1d::of(range, &samples).counts);
     // Negative control: the whole run's own range is another binning.
     assert_ne!(energy_histograms(&samples, &[]).samples.range, range);
+}
+
+#[test]
+fn many_chains_share_one_bounded_window() {
+    use walkjump::analysis::acf::{WINDOW_MIN_PER_CHAIN, WINDOW_TOTAL};
+    let chains = 64;
+    let mut w = AngleWindow::new(WINDOW_PER_CHAIN);
+    for k in 0..chains * 3_000 {
+        w.add(k % chains, &[k as f64]);
+    }
+    let per_chain = WINDOW_TOTAL / chains;
+    assert!(per_chain >= WINDOW_MIN_PER_CHAIN && per_chain < WINDOW_PER_CHAIN);
+    assert_eq!(w.len(), WINDOW_TOTAL, "64 chains share the total");
+    // Each chain holds its latest frames, in order.
+    let s = &w.torsion_series(0)[0];
+    assert_eq!(s.len(), per_chain);
+    assert_eq!(*s.last().unwrap(), (chains * 2_999) as f64);
+    assert!(s.windows(2).all(|p| p[1] - p[0] == chains as f64));
+    // Negative control: two chains are held to the per-chain bound, not the total.
+    let mut few = AngleWindow::new(WINDOW_PER_CHAIN);
+    for k in 0..2 * 10_000 {
+        few.add(k % 2, &[k as f64]);
+    }
+    assert_eq!(few.len(), 2 * WINDOW_PER_CHAIN);
 }

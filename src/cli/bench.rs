@@ -234,6 +234,7 @@ fn step_breakdown(
                     fwd.denoise(&y, sigma, &mut rng, &mut out, None)?;
                     Ok(())
                 })?;
+            round_trip(kind, chains, n)?; // kernels compiled, buffers allocated: not timed
             let transfer_s = 1.0 / rate(secs, 1.0, || round_trip(kind, chains, n))?;
             let params = WalkParams {
                 clip: Some(WalkParams::auto_clip(3 * n, sigma)),

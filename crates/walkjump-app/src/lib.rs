@@ -61,12 +61,12 @@ pub struct GuiArgs {
     /// image for SECONDS (sampling for the first half, paused for the second) and
     /// print frames per second of both as JSON. Needs a GPU adapter (or lavapipe),
     /// no display.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", conflicts_with_all = ["exit_after", "soak"])]
     pub offscreen_bench: Option<f64>,
     /// Soak test: sample for MINUTES and print the resident memory and the frame
-    /// rate once a minute, then a JSON summary (is the app as smooth and as small
-    /// at the end as after its warm-up?).
-    #[arg(long, value_name = "MINUTES")]
+    /// rate 30 times over the run (at most once a minute), then a JSON summary (is
+    /// the app as smooth and as small at the end as after its warm-up?).
+    #[arg(long, value_name = "MINUTES", conflicts_with = "exit_after")]
     pub soak: Option<f64>,
 }
 
@@ -207,7 +207,9 @@ pub(crate) fn explain_renderer_panics() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        if msg.contains("Unable to find a GPU") {
+        // Without any driver bevy fails either finding an adapter or, with a
+        // window, already creating the surface.
+        if msg.contains("Unable to find a GPU") || msg.contains("Failed to create wgpu surface") {
             eprintln!("error: {NO_ADAPTER}");
             std::process::exit(1);
         }

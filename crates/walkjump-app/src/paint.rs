@@ -59,8 +59,9 @@ pub fn heatmap_ui(
     title: &str,
     angles: bool,
 ) {
+    let key = ui.next_auto_id();
     let (painter, plot) = frame_ui(ui, Vec2::new(side + 34.0, side + 32.0), title);
-    fill_density(&painter, plot, counts, bins, bins, f64::INFINITY);
+    fill_density(&painter, key, plot, counts, bins, bins, f64::INFINITY);
     let axes = if angles {
         ["φ", "ψ"]
     } else {
@@ -105,6 +106,7 @@ pub fn heatmap_ui(
 /// or say that there is nothing yet.
 pub fn fill_density(
     painter: &egui::Painter,
+    key: egui::Id,
     plot: Rect,
     counts: &[f64],
     nx: usize,
@@ -125,16 +127,7 @@ pub fn fill_density(
     }
     // One texel a bin, uploaded only when the counts change: a mesh of nx·ny quads
     // re-tessellated every frame cost most of a software renderer's frame.
-    let texture = density_texture(
-        painter.ctx(),
-        painter.layer_id(),
-        plot,
-        counts,
-        nx,
-        ny,
-        hide_above,
-        max,
-    );
+    let texture = density_texture(painter.ctx(), key, counts, nx, ny, hide_above, max);
     painter.image(
         texture,
         plot,
@@ -144,12 +137,11 @@ pub fn fill_density(
 }
 
 /// The free-energy picture of `counts` as an egui texture, kept in the context's
-/// memory under the plot's place and re-uploaded only when the counts differ.
-#[allow(clippy::too_many_arguments)]
+/// memory under the plot widget's id (stable through scrolling and resizing) and
+/// re-uploaded only when the counts differ.
 fn density_texture(
     ctx: &egui::Context,
-    layer: egui::LayerId,
-    plot: Rect,
+    key: egui::Id,
     counts: &[f64],
     nx: usize,
     ny: usize,
@@ -166,8 +158,7 @@ fn density_texture(
     (nx, ny, hide_above.to_bits()).hash(&mut h);
     counts.iter().for_each(|c| c.to_bits().hash(&mut h));
     let fingerprint = h.finish();
-    // Keyed by where the plot is drawn: two heatmaps never share a rectangle.
-    let key = egui::Id::new(("density", layer, plot.min.x as i32, plot.min.y as i32));
+    let key = key.with("density");
     let cached = ctx.data(|d| d.get_temp::<Cached>(key));
     if let Some(c) = &cached {
         if c.fingerprint == fingerprint {

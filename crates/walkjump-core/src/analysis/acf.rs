@@ -62,8 +62,14 @@ pub fn decorrelation_time(acf: &[f64]) -> Option<usize> {
 }
 
 /// The most recent frames of each chain's torsion angles, at most `per_chain` of
-/// them: what a live run keeps for its autocorrelations, so their cost and the memory
+/// them (fewer when many chains share [`WINDOW_TOTAL`]): what a live run keeps for its autocorrelations, so their cost and the memory
 /// stay bounded however long it runs (the run file holds every frame).
+/// Frames an [`AngleWindow`] holds over all chains, at most (beyond
+/// [`WINDOW_MIN_PER_CHAIN`] a chain each, for runs of very many chains).
+pub const WINDOW_TOTAL: usize = 65_536;
+/// Frames each chain keeps however many chains share the window.
+pub const WINDOW_MIN_PER_CHAIN: usize = 512;
+
 #[derive(Debug, Clone)]
 pub struct AngleWindow {
     per_chain: usize,
@@ -89,8 +95,11 @@ impl AngleWindow {
         if self.chains.len() <= chain {
             self.chains.resize(chain + 1, Default::default());
         }
+        // Many chains share the total: each keeps at least enough for the lags.
+        let limit = (WINDOW_TOTAL / self.chains.len())
+            .clamp(WINDOW_MIN_PER_CHAIN.min(self.per_chain), self.per_chain);
         let c = &mut self.chains[chain];
-        if c.len() == self.per_chain {
+        while c.len() >= limit {
             c.pop_front();
         }
         c.push_back(angles.to_vec());

@@ -67,8 +67,9 @@ pub fn energy_histograms(samples: &[f64], reference: &[f64]) -> EnergyHistograms
     }
 }
 
-/// Energies kept before the samples fix their own range (no reference yet).
-pub const ENERGY_WARMUP: usize = 10_000;
+/// Energies kept before the samples fix their own range (no reference yet): an LJ
+/// cluster's reference MD comes within seconds, long before this many.
+pub const ENERGY_WARMUP: usize = 50_000;
 
 /// The energy histogram of a live run at O(1) cost per sample: once its range is
 /// fixed, each energy goes straight into the bins and is not kept.
@@ -84,6 +85,8 @@ pub struct EnergyAccumulator {
     held: Vec<f64>,
     samples: Option<Hist1d>,
     reference: Option<Hist1d>,
+    /// The reference's energies, so a cleared run bins on the reference's own range.
+    reference_values: Vec<f64>,
 }
 
 impl EnergyAccumulator {
@@ -116,6 +119,7 @@ impl EnergyAccumulator {
             self.samples = Some(Hist1d::of(range, &std::mem::take(&mut self.held)));
         }
         self.reference = Some(Hist1d::of(range, reference));
+        self.reference_values = reference.to_vec();
     }
 
     pub fn is_empty(&self) -> bool {
@@ -139,13 +143,8 @@ impl EnergyAccumulator {
 
     /// A fresh accumulator that keeps the reference (and its range).
     pub fn cleared(&self) -> Self {
-        match &self.reference {
-            Some(r) => EnergyAccumulator {
-                held: vec![],
-                samples: Some(Hist1d::new(r.range)),
-                reference: Some(r.clone()),
-            },
-            None => Self::default(),
-        }
+        let mut fresh = Self::default();
+        fresh.set_reference(&self.reference_values);
+        fresh
     }
 }

@@ -60,6 +60,10 @@ impl PeptideEnsemble {
     /// The same accumulator without the per-frame angle series (see
     /// [`Self::keep_series`]): histograms and D counts only, O(1) memory per frame.
     pub fn without_series(mut self) -> Self {
+        debug_assert_eq!(
+            self.frames, 0,
+            "switch the series off before the first frame"
+        );
         self.keep_series = false;
         self.series.clear();
         self

@@ -12,6 +12,7 @@ pub struct TicaAccumulator {
     dim: usize,
     lag: usize,
     pairs: usize,
+    frames: usize,
     s0: DVector<f64>,
     st: DVector<f64>,
     c00: DMatrix<f64>,
@@ -36,6 +37,7 @@ impl TicaAccumulator {
             dim,
             lag: lag.max(1),
             pairs: 0,
+            frames: 0,
             s0: DVector::zeros(dim),
             st: DVector::zeros(dim),
             c00: DMatrix::zeros(dim, dim),
@@ -47,6 +49,11 @@ impl TicaAccumulator {
 
     pub fn pairs(&self) -> usize {
         self.pairs
+    }
+
+    /// Frames added, over all chains.
+    pub fn frames(&self) -> usize {
+        self.frames
     }
 
     /// Add the next frame of `chain`.
@@ -68,6 +75,7 @@ impl TicaAccumulator {
             self.pairs += 1;
         }
         buf.push_back(features.to_vec());
+        self.frames += 1;
     }
 
     /// Solve C_τ v = λ C₀ v with a small ridge on C₀.

@@ -314,7 +314,8 @@ impl LiveStats {
                 let p = project_angles(&t.tica, e, &angles);
                 t.sample.add(p[0], p[1]);
             }
-            if let Some(acc) = self.sample_tica.as_mut() {
+            // The samples' own TICA is only shown without a reference.
+            if let (Some(acc), None) = (self.sample_tica.as_mut(), self.tica.as_ref()) {
                 acc.add(chain, &e.tica_features(&angles));
             }
             self.window.add(chain, &angles);
@@ -455,7 +456,7 @@ impl LiveStats {
                 bins: TICA_BINS,
                 counts: h.counts.clone(),
                 samples: h.mass() as usize,
-                fitted_on: self.kept,
+                fitted_on: self.sample_tica.as_ref().map_or(0, |a| a.frames()),
             }),
             jsd_history: self.jsd_history.clone(),
             h_r,
@@ -465,7 +466,8 @@ impl LiveStats {
     }
 
     /// Energies of the samples against the reference's, on the range the reference
-    /// fixes (shared with `walkjump analyze`).
+    /// fixes as `walkjump analyze` does (see [`EnergyAccumulator`] for a reference
+    /// that comes only after its warm-up).
     fn energy_view(&self) -> Option<HistogramView> {
         if self.energy.is_empty() {
             return None;

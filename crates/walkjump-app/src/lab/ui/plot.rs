@@ -19,9 +19,10 @@ pub fn density_plot_ui(
     size: Vec2,
     title: &str,
 ) -> (egui::Painter, Rect) {
+    let key = ui.next_auto_id();
     let (painter, plot) = frame_ui(ui, size, title);
     // Exact laws are positive everywhere on their grid; past 9 k_BT it is only noise.
-    fill_density(&painter, plot, &h.counts, h.x.bins, h.y.bins, 9.0);
+    fill_density(&painter, key, plot, &h.counts, h.x.bins, h.y.bins, 9.0);
     // Overlays (paths, arrows) stay inside the plot.
     (painter.with_clip_rect(plot), plot)
 }
