@@ -191,7 +191,7 @@ fn many_chains_share_one_bounded_window() {
         w.add(k % chains, &[k as f64]);
     }
     let per_chain = WINDOW_TOTAL / chains;
-    assert!(per_chain >= WINDOW_MIN_PER_CHAIN && per_chain < WINDOW_PER_CHAIN);
+    assert!((WINDOW_MIN_PER_CHAIN..WINDOW_PER_CHAIN).contains(&per_chain));
     assert_eq!(w.len(), WINDOW_TOTAL, "64 chains share the total");
     // Each chain holds its latest frames, in order.
     let s = &w.torsion_series(0)[0];
