@@ -9,22 +9,15 @@ use walkjump::analysis::energy::{energy_histograms, EnergyAccumulator, ENERGY_WA
 use walkjump::analysis::peptide::PeptideEnsemble;
 use walkjump::analysis::tica::{fit_on_ensemble, histogram_of, project_angles, projection_bins};
 use walkjump::analysis::Hist1d;
-use walkjump::io::read_trajectory;
 use walkjump::live::{LiveStats, WINDOW_PER_CHAIN};
-use walkjump::molecule::{load_structure, LoadOptions, Topology};
+use walkjump::molecule::Topology;
 use walkjump::rng::{normal, seeded};
 
 fn ala2() -> (Topology, Vec<Vec<f64>>) {
-    let top = load_structure(&common::ala2(), LoadOptions::default())
-        .unwrap()
-        .topology;
-    let md = read_trajectory(
-        &common::repo().join("assets/data/ala2-reference.dcd"),
-        top.n_atoms(),
+    common::topology_and_frames(
+        "assets/alanine-dipeptide.pdb",
+        "assets/data/ala2-reference.dcd",
     )
-    .unwrap()
-    .frames;
-    (top, md)
 }
 
 /// Frame k of a long run of `chains` chains: the MD frames walked through again and
@@ -110,7 +103,7 @@ fn without_a_reference_tica_is_fitted_on_every_sample_and_shows_the_window() {
     let tica = fit_on_ensemble(&all, 10).unwrap();
     let p: Vec<[f64; 2]> = window
         .frames()
-        .map(|(_, a)| project_angles(&tica, &all, a))
+        .map(|a| project_angles(&tica, &all, a))
         .collect();
     let (xr, yr) = projection_bins(&p);
     let want = histogram_of(&p, xr, yr);

@@ -11,25 +11,15 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use walkjump::analysis::peptide::PeptideEnsemble;
-use walkjump::io::read_trajectory;
 use walkjump::live::{LiveStats, StatsView};
-use walkjump::molecule::{load_structure, LoadOptions, Topology};
+use walkjump::molecule::Topology;
 use walkjump_app::panels::peptide_stats_ui;
 
 fn akg() -> (Topology, Vec<Vec<f64>>) {
-    let top = load_structure(
-        &common::repo().join("tests/data/peptides/akg.pdb"),
-        LoadOptions::default(),
+    common::topology_and_frames(
+        "tests/data/peptides/akg.pdb",
+        "tests/data/peptides/akg_md.xtc",
     )
-    .unwrap()
-    .topology;
-    let md = read_trajectory(
-        &common::repo().join("tests/data/peptides/akg_md.xtc"),
-        top.n_atoms(),
-    )
-    .unwrap()
-    .frames;
-    (top, md)
 }
 
 /// The view the sampler thread would send after `samples`, with or without `reference`.

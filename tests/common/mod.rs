@@ -95,3 +95,21 @@ pub const SMALL_APP: [&str; 7] = [
     "--size",
     "1280x800",
 ];
+
+/// A structure's topology and the frames of a trajectory of it, both by their path
+/// in the repository.
+pub fn topology_and_frames(
+    pdb: &str,
+    trajectory: &str,
+) -> (walkjump::molecule::Topology, Vec<Vec<f64>>) {
+    let top = walkjump::molecule::load_structure(
+        &repo().join(pdb),
+        walkjump::molecule::LoadOptions::default(),
+    )
+    .unwrap()
+    .topology;
+    let frames = walkjump::io::read_trajectory(&repo().join(trajectory), top.n_atoms())
+        .unwrap()
+        .frames;
+    (top, frames)
+}

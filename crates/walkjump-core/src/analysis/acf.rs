@@ -85,10 +85,6 @@ impl AngleWindow {
         }
     }
 
-    pub fn per_chain(&self) -> usize {
-        self.per_chain
-    }
-
     /// The next frame of `chain` (its torsion angles); drops that chain's oldest
     /// frame when the window is full.
     pub fn add(&mut self, chain: usize, angles: &[f64]) {
@@ -123,10 +119,7 @@ impl AngleWindow {
     }
 
     /// Every held frame, chain by chain, oldest first.
-    pub fn frames(&self) -> impl Iterator<Item = (usize, &[f64])> + '_ {
-        self.chains
-            .iter()
-            .enumerate()
-            .flat_map(|(c, fs)| fs.iter().map(move |f| (c, f.as_slice())))
+    pub fn frames(&self) -> impl Iterator<Item = &[f64]> + '_ {
+        self.chains.iter().flatten().map(|f| f.as_slice())
     }
 }

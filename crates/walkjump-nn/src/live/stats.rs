@@ -272,7 +272,7 @@ impl LiveStats {
         self.tica = LiveTica::fit(&reference);
         self.tica_samples = None;
         if let (Some(t), Some((e, _))) = (self.tica.as_mut(), self.peptide.as_ref()) {
-            for (_, angles) in self.window.frames() {
+            for angles in self.window.frames() {
                 let p = project_angles(&t.tica, e, angles);
                 t.sample.add(p[0], p[1]);
             }
@@ -373,7 +373,7 @@ impl LiveStats {
                     let p: Vec<[f64; 2]> = self
                         .window
                         .frames()
-                        .map(|(_, a)| project_angles(&t, e, a))
+                        .map(|a| project_angles(&t, e, a))
                         .collect();
                     let (xr, yr) = projection_bins(&p);
                     histogram_of(&p, xr, yr)
