@@ -23,7 +23,7 @@ pub struct BenchArgs {
     pub chains: usize,
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Learned model to time on ndarray and wgpu (alanine dipeptide by default).
+    /// Learned model to time on ndarray, flex and wgpu (alanine dipeptide by default).
     #[arg(long, default_value = "models/ala2.wjm")]
     pub model: PathBuf,
     /// Its molecule.
@@ -34,6 +34,8 @@ pub struct BenchArgs {
     pub no_learned: bool,
     #[command(flatten)]
     pub versus: super::bench_md::VersusMdArgs,
+    #[command(flatten)]
+    pub scaling: super::bench_scaling::ScalingArgs,
 }
 
 /// Run `f` in rounds until `secs` have passed; returns units per second.
@@ -56,6 +58,15 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         let v = super::bench_md::run(&a.versus, &a.model, &a.pdb)?;
         if let Some(j) = &a.json {
             walkjump::io::write_atomically(j, serde_json::to_string_pretty(&v)?.as_bytes())?;
+        }
+        return Ok(());
+    }
+    if a.scaling.scaling {
+        let rows =
+            super::bench_scaling::run(&a.scaling, a.seconds, &a.versus.python, &a.model, &a.pdb)?;
+        if let Some(j) = &a.json {
+            let text = serde_json::to_string_pretty(&serde_json::json!({ "scaling": rows }))?;
+            walkjump::io::write_atomically(j, text.as_bytes())?;
         }
         return Ok(());
     }
@@ -132,11 +143,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
 }
 
 /// Denoiser calls per second of the learned network on each backend, for 1, 16 and
-/// 128 chains batched into one call; wgpu is reported as a ratio against ndarray.
+/// 128 chains batched into one call; flex and wgpu are reported as ratios against
+/// ndarray, the CPU backend earlier versions ran on.
 fn bench_learned(a: &BenchArgs) -> anyhow::Result<Vec<serde_json::Value>> {
     let st = load_structure(&a.pdb, LoadOptions::default())
         .with_context(|| format!("loading {}", a.pdb.display()))?;
-    let mut backends = vec![BackendKind::Ndarray];
+    let mut backends = vec![BackendKind::Ndarray, BackendKind::Flex];
     match wgpu_available() {
         Ok(()) => backends.push(BackendKind::Wgpu),
         Err(e) => println!("wgpu skipped: {e}"),
@@ -203,7 +215,7 @@ fn step_breakdown(
 ) -> anyhow::Result<Vec<serde_json::Value>> {
     let top = &st.topology;
     let n = top.n_atoms();
-    let mut backends = vec![BackendKind::Ndarray];
+    let mut backends = vec![BackendKind::Ndarray, BackendKind::Flex];
     if wgpu_available().is_ok() {
         backends.push(BackendKind::Wgpu);
     }
@@ -308,6 +320,7 @@ fn round_trip(kind: BackendKind, chains: usize, n: usize) -> anyhow::Result<()> 
     }
     match kind.resolve() {
         BackendKind::Wgpu => go::<walkjump::nn::Gpu>(&Default::default(), chains, n),
+        BackendKind::Flex => go::<walkjump::nn::FlexCpu>(&Default::default(), chains, n),
         _ => go::<walkjump::nn::Cpu>(&Default::default(), chains, n),
     }
 }

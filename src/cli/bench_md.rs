@@ -38,7 +38,7 @@ pub struct VersusMdArgs {
     /// Python with OpenMM, for the live speed measurement.
     #[arg(long, default_value = "python3")]
     pub python: String,
-    /// Backend of the network for walk-jump (auto, wgpu, ndarray).
+    /// Backend of the network for walk-jump (auto, wgpu, flex, ndarray).
     #[arg(long, default_value = "auto")]
     pub backend: String,
     /// Walk-jump chains.
@@ -224,6 +224,22 @@ fn live_openmm_rate(python: &str, pdb: &Path, md: &OpenMmSummary) -> Option<f64>
             None
         }
     }
+}
+
+/// OpenMM's steps per second on `pdb` now, with the data's settings (amber14 + GBn2,
+/// 2 fs) on `threads` CPU threads: a short run of 0.02 ns after 2 ps of equilibration.
+pub fn openmm_rate_now(python: &str, pdb: &Path, threads: usize) -> anyhow::Result<f64> {
+    let args = [
+        "--ns".to_string(),
+        "0.02".into(),
+        "--equilibrate-ps".into(),
+        "2".into(),
+        "--threads".into(),
+        threads.to_string(),
+    ];
+    let (dir, summary) = run_openmm(python, pdb, "openmm-rate", &args)?;
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(summary.md_steps_per_second)
 }
 
 /// OpenMM on `pdb` for `seconds` of production, now: its frames and its own summary.

@@ -3,6 +3,7 @@
 mod analyze;
 mod bench;
 mod bench_md;
+mod bench_scaling;
 mod build;
 mod common;
 mod dynamics;
@@ -39,8 +40,8 @@ pub enum Command {
     /// A sampled peptide ensemble against its MD reference: per-residue Ramachandran,
     /// per-torsion and TICA JSD and D fraction, each beside the MD-vs-MD floor.
     Evaluate(evaluate::EvaluateArgs),
-    /// Speed as ratios in one run: walk-jump against MD, the network on ndarray against
-    /// wgpu, and (--versus-md) time to the same Ramachandran JSD against OpenMM, counting the MD and training behind the model when it saw the molecule.
+    /// Speed as ratios in one run: walk-jump against MD, the network on flex and wgpu against
+    /// ndarray, and (--versus-md) time to the same Ramachandran JSD against OpenMM, counting the MD and training behind the model when it saw the molecule.
     Bench(bench::BenchArgs),
     /// Train a learned denoiser (DSM, PSM or both) at fixed σ.
     Train(train::TrainArgs),

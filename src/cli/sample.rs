@@ -47,7 +47,7 @@ pub struct SampleArgs {
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Where the learned denoiser runs: auto (wgpu on a hardware GPU, else ndarray),
-    /// wgpu (any adapter, lavapipe included) or ndarray.
+    /// wgpu (any adapter, lavapipe included), flex or ndarray (the CPU backends).
     #[arg(long, default_value = "auto")]
     pub backend: String,
     /// Default: exact for planar systems, energy for LJ clusters.

@@ -79,7 +79,7 @@ pub struct TrainArgs {
     /// Continue from the checkpoint beside --out.
     #[arg(long)]
     pub resume: bool,
-    /// auto (wgpu on a hardware GPU, else ndarray), ndarray or wgpu.
+    /// auto (wgpu on a hardware GPU, else ndarray), ndarray or flex (CPU), or wgpu.
     #[arg(long, default_value = "auto")]
     pub backend: String,
     #[arg(long, default_value_t = 1)]
@@ -285,6 +285,14 @@ fn train_on(a: &TrainArgs, data: Vec<TrainData>, is_cluster: bool) -> anyhow::Re
         BackendKind::Auto | BackendKind::Ndarray => {
             train::<CpuTrain>(&data, &cfg, &a.out, a.resume, &Default::default(), report)?
         }
+        BackendKind::Flex => train::<walkjump::nn::FlexTrain>(
+            &data,
+            &cfg,
+            &a.out,
+            a.resume,
+            &Default::default(),
+            report,
+        )?,
         BackendKind::Wgpu => {
             walkjump::nn::wgpu_available()
                 .map_err(|e| anyhow::anyhow!("wgpu is not available: {e}"))?;

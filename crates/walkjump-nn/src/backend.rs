@@ -1,5 +1,7 @@
 //! The burn backends the learned denoiser runs on: wgpu (GPU, or lavapipe on a CPU
-//! machine) and ndarray (CPU).
+//! machine) and, on the CPU, ndarray (the default) or flex (burn's newer gemm-based
+//! CPU backend: selectable and timed by `walkjump bench`, but 0.75–0.9× ndarray on
+//! this network on two cores, so not the default).
 
 use super::denoiser::LearnedDenoiser;
 use super::model::LearnedModel;
@@ -8,9 +10,13 @@ use walkjump_core::denoiser::Denoiser;
 use walkjump_core::error::{Error, Result};
 use walkjump_core::molecule::Topology;
 
+/// The CPU backend everything CPU-side uses (sampling, training, the lab).
 pub type Cpu = burn::backend::NdArray<f32>;
+/// burn's flex CPU backend: `--backend flex`, and a peer of [`Cpu`] in `walkjump bench`.
+pub type FlexCpu = burn::backend::Flex<f32>;
 pub type Gpu = burn::backend::Wgpu<f32, i32>;
 pub type CpuTrain = burn::backend::Autodiff<Cpu>;
+pub type FlexTrain = burn::backend::Autodiff<FlexCpu>;
 pub type GpuTrain = burn::backend::Autodiff<Gpu>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -18,6 +24,8 @@ pub enum BackendKind {
     /// wgpu when a real GPU adapter exists, otherwise ndarray.
     Auto,
     Wgpu,
+    /// burn's flex CPU backend (gemm matrix products, zero-copy views).
+    Flex,
     Ndarray,
 }
 
@@ -26,12 +34,13 @@ impl BackendKind {
         match self {
             BackendKind::Auto => "auto",
             BackendKind::Wgpu => "wgpu",
+            BackendKind::Flex => "flex",
             BackendKind::Ndarray => "ndarray",
         }
     }
 
     /// Decide `Auto`: a software Vulkan driver (lavapipe) runs this network many times
-    /// slower than ndarray on the same cores, so only a hardware adapter wins wgpu.
+    /// slower than the CPU backend on the same cores, so only a hardware adapter wins wgpu.
     pub fn resolve(self) -> BackendKind {
         match self {
             BackendKind::Auto if gpu_adapter().is_some() && wgpu_available().is_ok() => {
@@ -92,9 +101,10 @@ impl std::str::FromStr for BackendKind {
         match s.to_ascii_lowercase().as_str() {
             "auto" => Ok(BackendKind::Auto),
             "wgpu" | "gpu" => Ok(BackendKind::Wgpu),
+            "flex" => Ok(BackendKind::Flex),
             "ndarray" | "cpu" => Ok(BackendKind::Ndarray),
             _ => Err(Error::Parameter(format!(
-                "unknown backend {s:?}: use auto, wgpu or ndarray"
+                "unknown backend {s:?}: use auto, wgpu, flex (CPU) or ndarray (CPU)"
             ))),
         }
     }
@@ -143,10 +153,15 @@ pub fn load_denoiser(
             let m = LearnedModel::<Cpu>::load(path, &d)?;
             Box::new(LearnedDenoiser::new(m, topology, d, "ndarray")?)
         }
+        BackendKind::Flex => {
+            let d = Default::default();
+            let m = LearnedModel::<FlexCpu>::load(path, &d)?;
+            Box::new(LearnedDenoiser::new(m, topology, d, "flex")?)
+        }
         BackendKind::Wgpu => {
             wgpu_available().map_err(|e| {
                 Error::Denoiser(format!(
-                    "the wgpu backend is not available: {e}; use --backend ndarray"
+                    "the wgpu backend is not available: {e}; use --backend ndarray (the CPU)"
                 ))
             })?;
             let d = burn::backend::wgpu::WgpuDevice::default();

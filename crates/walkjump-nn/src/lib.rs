@@ -16,7 +16,8 @@ pub mod train;
 pub mod trainer;
 
 pub use backend::{
-    gpu_adapter, load_denoiser, wgpu_available, BackendKind, Cpu, CpuTrain, Gpu, GpuTrain,
+    gpu_adapter, load_denoiser, wgpu_available, BackendKind, Cpu, CpuTrain, FlexCpu, FlexTrain,
+    Gpu, GpuTrain,
 };
 pub use denoiser::LearnedDenoiser;
 pub use model::{read_model_meta, LearnedModel, ModelMeta, Scalings};

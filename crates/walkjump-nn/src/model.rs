@@ -95,6 +95,7 @@ impl ModelMeta {
             centres: Tensor::from_data(TensorData::new(centres, [k]), device),
             width: cutoff / k as f64,
             cutoff,
+            pairs: cfg.pairs,
         }
     }
 }

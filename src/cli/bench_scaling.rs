@@ -1,0 +1,159 @@
+//! `walkjump bench --scaling`: walk-jump samples per second against the number of
+//! chains, per backend, for alanine dipeptide with its own model and for the
+//! transferable model on a 4-residue peptide, beside OpenMM on the same molecules,
+//! on this machine, in this run.
+//!
+//! A cell is one whole `WalkJump::step` of all chains (network, walk, restarts), one
+//! jump per chain per step. Cells whose step would take longer than the budget are
+//! skipped, and said to be, rather than run for minutes.
+
+use super::sample::learned_denoiser;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use walkjump::molecule::{build_peptide, load_structure, LoadOptions, Structure};
+use walkjump::nn::{wgpu_available, BackendKind};
+use walkjump::sampler::{WalkJump, WalkParams};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ScalingArgs {
+    /// Samples per second against the number of chains (1 to 8,192), per backend,
+    /// beside OpenMM.
+    #[arg(long)]
+    pub scaling: bool,
+    /// Chain counts of the table.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,128,1024,8192")]
+    pub scaling_chains: Vec<usize>,
+    /// Skip a cell whose one step is expected to take longer than this (seconds).
+    #[arg(long, default_value_t = 60.0)]
+    pub scaling_cell_seconds: f64,
+    /// The transferable model and the peptide (sequence, built here) it is timed on.
+    #[arg(long, default_value = "models/peptides.wjm")]
+    pub scaling_peptide_model: PathBuf,
+    #[arg(long, default_value = "AKGV")]
+    pub scaling_peptide: String,
+    /// Backends to time (default: ndarray, flex and wgpu where it exists).
+    #[arg(long, value_delimiter = ',')]
+    pub scaling_backends: Vec<String>,
+    /// CPU threads OpenMM may use (default: all).
+    #[arg(long)]
+    pub openmm_threads: Option<usize>,
+}
+
+/// Seconds a step of `chains` takes: one untimed step, then steps for `secs` (at least one).
+fn step_seconds(wj: &mut WalkJump, secs: f64) -> anyhow::Result<f64> {
+    wj.step()?;
+    let t0 = Instant::now();
+    let mut n = 0u32;
+    while n == 0 || t0.elapsed().as_secs_f64() < secs {
+        wj.step()?;
+        n += 1;
+    }
+    Ok(t0.elapsed().as_secs_f64() / f64::from(n))
+}
+
+pub fn run(
+    a: &ScalingArgs,
+    seconds: f64,
+    python: &str,
+    model: &Path,
+    pdb: &Path,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let ala = load_structure(pdb, LoadOptions::default())
+        .with_context(|| format!("loading {}", pdb.display()))?;
+    let peptide = build_peptide(&a.scaling_peptide)?;
+    let dir = tempfile::tempdir()?;
+    let peptide_pdb = dir.path().join("peptide.pdb");
+    walkjump::io::write_trajectory(
+        &peptide_pdb,
+        &peptide.topology,
+        std::slice::from_ref(&peptide.positions),
+    )?;
+    let backends: Vec<BackendKind> = if a.scaling_backends.is_empty() {
+        let mut b = vec![BackendKind::Ndarray, BackendKind::Flex];
+        if wgpu_available().is_ok() {
+            b.push(BackendKind::Wgpu);
+        }
+        b
+    } else {
+        a.scaling_backends
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()?
+    };
+    let threads = a
+        .openmm_threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let cases: [(&str, &Path, &Structure, &Path); 2] = [
+        ("alanine dipeptide", model, &ala, pdb),
+        (
+            &a.scaling_peptide,
+            &a.scaling_peptide_model,
+            &peptide,
+            &peptide_pdb,
+        ),
+    ];
+    let mut rows = vec![];
+    for (name, model, st, file) in cases {
+        let n = st.topology.n_atoms();
+        println!();
+        println!(
+            "samples/s against chains: {name} ({n} atoms), {}, one jump per chain per step",
+            model.display()
+        );
+        print!("{:<8}", "backend");
+        for c in &a.scaling_chains {
+            print!(" {c:>10}");
+        }
+        println!();
+        for &kind in &backends {
+            print!("{:<8}", kind.name());
+            let mut per_chain: Option<f64> = None;
+            for &chains in &a.scaling_chains {
+                let expected = per_chain.map(|p| p * chains as f64);
+                if expected.is_some_and(|e| e > a.scaling_cell_seconds) {
+                    print!(" {:>10}", "skipped");
+                    rows.push(serde_json::json!({"scaling": true, "molecule": name,
+                        "backend": kind.name(), "chains": chains, "skipped": true,
+                        "expected_step_s": expected}));
+                    continue;
+                }
+                let den = learned_denoiser(model, kind.name(), &st.topology)?;
+                let sigma = den.trained_sigma().unwrap_or(0.4);
+                let params = WalkParams {
+                    clip: Some(WalkParams::auto_clip(3 * n, sigma)),
+                    ..WalkParams::defaults(sigma)
+                };
+                let mut wj = WalkJump::new(params, den, vec![st.positions.clone()], chains, 3)?;
+                let step = step_seconds(&mut wj, seconds)?;
+                per_chain = Some(step / chains as f64);
+                let rate = chains as f64 / step;
+                print!(" {rate:>10.0}");
+                use std::io::Write;
+                std::io::stdout().flush().ok();
+                rows.push(
+                    serde_json::json!({"scaling": true, "molecule": name, "atoms": n,
+                    "backend": kind.name(), "chains": chains, "step_s": step,
+                    "samples_per_s": rate}),
+                );
+            }
+            println!();
+        }
+        match super::bench_md::openmm_rate_now(python, file, threads) {
+            Ok(steps) => {
+                // The training data saved a frame every picosecond (500 steps of 2 fs).
+                println!(
+                    "OpenMM   {steps:.0} steps/s on {threads} CPU threads = {:.0} ns/day = {:.2} frames/s at 1 ps a frame",
+                    steps * 2e-6 * 86_400.0,
+                    steps / 500.0
+                );
+                rows.push(
+                    serde_json::json!({"scaling": true, "molecule": name, "atoms": n,
+                    "openmm_steps_per_s": steps, "openmm_threads": threads, "dt_fs": 2.0}),
+                );
+            }
+            Err(e) => println!("OpenMM   not measured: {e:#}"),
+        }
+    }
+    Ok(rows)
+}
