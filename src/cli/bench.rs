@@ -1,16 +1,20 @@
 use super::common::md_starts;
 use super::sample::{build_denoiser, DenoiserChoice};
 use anyhow::Context;
+use burn::tensor::{backend::Backend, Tensor, TensorData};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
 use walkjump::denoiser::energy::InnerChainParams;
 use walkjump::md::{Langevin, LangevinParams};
 use walkjump::molecule::{load_structure, LoadOptions};
-use walkjump::nn::{load_denoiser, wgpu_available, BackendKind};
+use walkjump::nn::{
+    load_denoiser, load_device_walk, on_backend, wgpu_available, BackendKind, DeviceIdentity,
+    DeviceWalk, OnBackend, TensorDenoiser, WalkStart,
+};
 use walkjump::rng::normal;
 use walkjump::rng::seeded;
-use walkjump::sampler::{WalkJump, WalkParams};
+use walkjump::sampler::{Walk, WalkJump, WalkParams};
 use walkjump::systems;
 
 #[derive(Args, Debug)]
@@ -224,8 +228,20 @@ fn step_breakdown(
         "time per walk-jump step (ms), BAOAB, one jump recorded per step; the parts are timed apart"
     );
     println!(
-        "{:<8} {:>7} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10}",
-        "backend", "chains", "step", "network", "transfers", "walk", "recording", "samples/s"
+        "{:<8} {:>7} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10} {:>10}",
+        "backend",
+        "chains",
+        "step",
+        "network",
+        "transfers",
+        "walk",
+        "recording",
+        "samples/s",
+        "dev step",
+        "dev walk"
+    );
+    println!(
+        "(dev: the walk's state on the network's device; dev step is its whole step, dev walk the same with a denoiser that costs nothing)"
     );
     let mut rows = vec![];
     for kind in backends {
@@ -258,8 +274,24 @@ fn step_breakdown(
             let step_s = 1.0 / rate(secs, 1.0, || wj.step().map(|_| ()).map_err(Into::into))?;
             // The walk alone: the same step with a denoiser that costs nothing.
             let identity = Box::new(walkjump::denoiser::Identity { dim: 3 * n });
-            let mut walk = WalkJump::new(params, identity, starts, chains, 11)?;
+            let mut walk = WalkJump::new(params, identity, starts.clone(), chains, 11)?;
             let walk_s = 1.0 / rate(secs, 1.0, || walk.step().map(|_| ()).map_err(Into::into))?;
+            let dev_step_s = device_step_seconds(
+                kind,
+                DeviceDen::Model(&a.model, top),
+                params,
+                starts.clone(),
+                chains,
+                secs,
+            )?;
+            let dev_walk_s = device_step_seconds(
+                kind,
+                DeviceDen::Identity(3 * n),
+                params,
+                starts,
+                chains,
+                secs,
+            )?;
             // What the live sampler does with each jump: statistics, then the run file.
             let mut stats = walkjump::live::LiveStats::peptide(
                 walkjump::analysis::peptide::PeptideEnsemble::new(top),
@@ -284,7 +316,7 @@ fn step_breakdown(
             // Each part is timed on its own, so they add up to the step only roughly.
             let network_s = (forward_s - transfer_s).max(0.0);
             println!(
-                "{:<8} {:>7} {:>9.2} {:>9.2} {:>10.3} {:>9.3} {:>10.3} {:>10.0}",
+                "{:<8} {:>7} {:>9.2} {:>9.2} {:>10.3} {:>9.3} {:>10.3} {:>10.0} {:>10.2} {:>10.3}",
                 kind.name(),
                 chains,
                 ms(total),
@@ -292,13 +324,17 @@ fn step_breakdown(
                 ms(transfer_s),
                 ms(walk_s),
                 ms(record_s),
-                chains as f64 / total
+                chains as f64 / total,
+                ms(dev_step_s),
+                ms(dev_walk_s)
             );
             rows.push(
                 serde_json::json!({"breakdown": true, "backend": kind.name(),
                 "chains": chains, "step_ms": ms(total), "network_ms": ms(network_s),
                 "transfers_ms": ms(transfer_s), "walk_ms": ms(walk_s),
-                "recording_ms": ms(record_s), "samples_per_s": chains as f64 / total}),
+                "recording_ms": ms(record_s), "samples_per_s": chains as f64 / total,
+                "device_step_ms": ms(dev_step_s), "device_walk_ms": ms(dev_walk_s),
+                "device_samples_per_s": chains as f64 / (dev_step_s + record_s)}),
             );
         }
     }
@@ -307,20 +343,67 @@ fn step_breakdown(
 
 /// y up to the backend and x̂ back, as the learned denoiser moves them (f32).
 fn round_trip(kind: BackendKind, chains: usize, n: usize) -> anyhow::Result<()> {
-    use burn::tensor::{backend::Backend, Tensor, TensorData};
-    fn go<B: Backend>(device: &B::Device, chains: usize, n: usize) -> anyhow::Result<()> {
-        let flat = vec![0.5f32; chains * n * 3];
-        let t = Tensor::<B, 3>::from_data(TensorData::new(flat, [chains, n, 3]), device);
-        let back: Vec<f32> = (t + 1.0)
-            .into_data()
-            .to_vec()
-            .map_err(|e| anyhow::anyhow!("reading back: {e:?}"))?;
-        anyhow::ensure!(back.len() == chains * n * 3);
-        Ok(())
+    struct RoundTrip(usize, usize);
+    impl OnBackend for RoundTrip {
+        type Out = ();
+        fn run<B: Backend>(self, device: B::Device, _: &'static str) -> walkjump::Result<()>
+        where
+            B::Device: Send,
+        {
+            let RoundTrip(chains, n) = self;
+            let flat = vec![0.5f32; chains * n * 3];
+            let t = Tensor::<B, 3>::from_data(TensorData::new(flat, [chains, n, 3]), &device);
+            let back = walkjump::nn::device_walk::to_host(t + 1.0)?;
+            if back.len() != chains * n * 3 {
+                return Err(walkjump::Error::Denoiser("round trip lost values".into()));
+            }
+            Ok(())
+        }
     }
-    match kind.resolve() {
-        BackendKind::Wgpu => go::<walkjump::nn::Gpu>(&Default::default(), chains, n),
-        BackendKind::Flex => go::<walkjump::nn::FlexCpu>(&Default::default(), chains, n),
-        _ => go::<walkjump::nn::Cpu>(&Default::default(), chains, n),
+    Ok(on_backend(kind, RoundTrip(chains, n))?)
+}
+
+/// The device walk's step time with `den` (its whole step: the updates, the denoiser
+/// call, and the read-back of the recorded jumps every step).
+fn device_step_seconds(
+    kind: BackendKind,
+    den: DeviceDen<'_>,
+    params: WalkParams,
+    starts: Vec<Vec<f64>>,
+    chains: usize,
+    secs: f64,
+) -> anyhow::Result<f64> {
+    let start = WalkStart {
+        params,
+        starts,
+        chains,
+        seed: 11,
+    };
+    let mut walk = match den {
+        DeviceDen::Model(path, top) => load_device_walk(kind, path, top, start)?,
+        DeviceDen::Identity(dim) => on_backend(kind, IdentityWalk(dim, start))?,
+    };
+    walk.step()?;
+    Ok(1.0 / rate(secs, 1.0, || walk.step().map(|_| ()).map_err(Into::into))?)
+}
+
+enum DeviceDen<'a> {
+    Model(&'a std::path::Path, &'a walkjump::molecule::Topology),
+    Identity(usize),
+}
+
+/// A device walk whose denoiser costs nothing.
+struct IdentityWalk(usize, WalkStart);
+impl OnBackend for IdentityWalk {
+    type Out = Box<dyn Walk>;
+    fn run<B: Backend>(self, device: B::Device, _: &'static str) -> walkjump::Result<Self::Out>
+    where
+        B::Device: Send,
+    {
+        let IdentityWalk(dim, s) = self;
+        let den: Box<dyn TensorDenoiser<B>> = Box::new(DeviceIdentity { dim });
+        Ok(Box::new(DeviceWalk::new(
+            s.params, den, device, s.starts, s.chains, s.seed,
+        )?))
     }
 }

@@ -3,17 +3,19 @@
 //! transferable model on a 4-residue peptide, beside OpenMM on the same molecules,
 //! on this machine, in this run.
 //!
-//! A cell is one whole `WalkJump::step` of all chains (network, walk, restarts), one
-//! jump per chain per step. Cells whose step would take longer than the budget are
+//! A cell is one whole walk step of all chains (network, walk, restarts), one jump
+//! per chain per step, with the walk's state on the host (`WalkJump`, f64, y and x̂
+//! copied every step) or on the network's device (`DeviceWalk`, f32, the jumps read
+//! back every step since one is recorded every step). Cells whose step would take longer than the budget are
 //! skipped, and said to be, rather than run for minutes.
 
-use super::sample::learned_denoiser;
+use super::sample::{learned_denoiser, WalkPlace};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use walkjump::molecule::{build_peptide, load_structure, LoadOptions, Structure};
-use walkjump::nn::{wgpu_available, BackendKind};
-use walkjump::sampler::{WalkJump, WalkParams};
+use walkjump::nn::{load_device_walk, read_model_meta, wgpu_available, BackendKind, WalkStart};
+use walkjump::sampler::{Walk, WalkJump, WalkParams};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ScalingArgs {
@@ -35,13 +37,16 @@ pub struct ScalingArgs {
     /// Backends to time (default: ndarray, flex and wgpu where it exists).
     #[arg(long, value_delimiter = ',')]
     pub scaling_backends: Vec<String>,
+    /// Where the walk's state lives: host, device, or both (one row each).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "host,device")]
+    pub scaling_walks: Vec<WalkPlace>,
     /// CPU threads OpenMM may use (default: all).
     #[arg(long)]
     pub openmm_threads: Option<usize>,
 }
 
 /// Seconds a step of `chains` takes: one untimed step, then steps for `secs` (at least one).
-fn step_seconds(wj: &mut WalkJump, secs: f64) -> anyhow::Result<f64> {
+fn step_seconds(wj: &mut dyn Walk, secs: f64) -> anyhow::Result<f64> {
     wj.step()?;
     let t0 = Instant::now();
     let mut n = 0u32;
@@ -101,31 +106,52 @@ pub fn run(
             "samples/s against chains: {name} ({n} atoms), {}, one jump per chain per step",
             model.display()
         );
-        print!("{:<8}", "backend");
+        print!("{:<16}", "backend/walk");
         for c in &a.scaling_chains {
             print!(" {c:>10}");
         }
         println!();
-        for &kind in &backends {
-            print!("{:<8}", kind.name());
+        for (&kind, &place) in backends
+            .iter()
+            .flat_map(|k| a.scaling_walks.iter().map(move |w| (k, w)))
+        {
+            let walk_name = match place {
+                WalkPlace::Host => "host",
+                WalkPlace::Device => "device",
+            };
+            print!("{:<16}", format!("{}/{walk_name}", kind.name()));
             let mut per_chain: Option<f64> = None;
             for &chains in &a.scaling_chains {
                 let expected = per_chain.map(|p| p * chains as f64);
                 if expected.is_some_and(|e| e > a.scaling_cell_seconds) {
                     print!(" {:>10}", "skipped");
                     rows.push(serde_json::json!({"scaling": true, "molecule": name,
-                        "backend": kind.name(), "chains": chains, "skipped": true,
+                        "backend": kind.name(), "walk": walk_name, "chains": chains, "skipped": true,
                         "expected_step_s": expected}));
                     continue;
                 }
-                let den = learned_denoiser(model, kind.name(), &st.topology)?;
-                let sigma = den.trained_sigma().unwrap_or(0.4);
+                let sigma = read_model_meta(model)?.sigma;
                 let params = WalkParams {
                     clip: Some(WalkParams::auto_clip(3 * n, sigma)),
                     ..WalkParams::defaults(sigma)
                 };
-                let mut wj = WalkJump::new(params, den, vec![st.positions.clone()], chains, 3)?;
-                let step = step_seconds(&mut wj, seconds)?;
+                let starts = vec![st.positions.clone()];
+                let mut wj: Box<dyn Walk> = match place {
+                    WalkPlace::Host => {
+                        let den = learned_denoiser(model, kind.name(), &st.topology)?;
+                        Box::new(WalkJump::new(params, den, starts, chains, 3)?)
+                    }
+                    WalkPlace::Device => {
+                        let start = WalkStart {
+                            params,
+                            starts,
+                            chains,
+                            seed: 3,
+                        };
+                        load_device_walk(kind, model, &st.topology, start)?
+                    }
+                };
+                let step = step_seconds(wj.as_mut(), seconds)?;
                 per_chain = Some(step / chains as f64);
                 let rate = chains as f64 / step;
                 print!(" {rate:>10.0}");
@@ -133,7 +159,7 @@ pub fn run(
                 std::io::stdout().flush().ok();
                 rows.push(
                     serde_json::json!({"scaling": true, "molecule": name, "atoms": n,
-                    "backend": kind.name(), "chains": chains, "step_s": step,
+                    "backend": kind.name(), "walk": walk_name, "chains": chains, "step_s": step,
                     "samples_per_s": rate}),
                 );
             }

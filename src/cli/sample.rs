@@ -8,9 +8,9 @@ use walkjump::denoiser::{Denoiser, EnergyDenoiser, GmmDenoiser, GridDenoiser};
 use walkjump::io::run_info::RunInfo;
 use walkjump::io::TrajectoryWriter;
 use walkjump::molecule::{load_structure, LoadOptions};
-use walkjump::nn::{load_denoiser, BackendKind};
+use walkjump::nn::{load_denoiser, load_device_walk, BackendKind, WalkStart};
 use walkjump::rng::seeded;
-use walkjump::sampler::{JumpKind, Splitting, WalkJump, WalkParams};
+use walkjump::sampler::{JumpKind, Splitting, Walk, WalkJump, WalkParams};
 use walkjump::systems::{self, AnySystem, GaussianMixture2d, LjCluster, System};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -93,6 +93,19 @@ pub struct SampleArgs {
     /// Also write the noisy walk y.
     #[arg(long)]
     pub y_out: Option<PathBuf>,
+    /// Where a learned model's walk keeps y, v and the score: on the network's device
+    /// (only the recorded jumps come to the host), or on the host in f64 (a copy of
+    /// y down and x̂ up at every step).
+    #[arg(long, value_enum, default_value_t = WalkPlace::Device)]
+    pub walk: WalkPlace,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WalkPlace {
+    /// y, v and the score on the network's device, in f32.
+    Device,
+    /// On the host, in f64.
+    Host,
 }
 
 pub fn build_denoiser(
@@ -136,15 +149,52 @@ pub fn learned_denoiser(
     backend: &str,
     topology: &walkjump::molecule::Topology,
 ) -> anyhow::Result<Box<dyn Denoiser>> {
-    let mut kind = backend.parse::<BackendKind>()?;
+    load_denoiser(backend_kind(backend)?, model, topology)
+        .with_context(|| format!("loading model {}", model.display()))
+}
+
+/// `--backend` parsed; an explicit wgpu without an adapter falls back to ndarray with
+/// a warning.
+fn backend_kind(backend: &str) -> anyhow::Result<BackendKind> {
+    let kind = backend.parse::<BackendKind>()?;
     if kind == BackendKind::Wgpu {
         if let Err(e) = walkjump::nn::wgpu_available() {
             tracing::warn!("wgpu is not available ({e}); running the network on ndarray");
-            kind = BackendKind::Ndarray;
+            return Ok(BackendKind::Ndarray);
         }
     }
-    load_denoiser(kind, model, topology)
-        .with_context(|| format!("loading model {}", model.display()))
+    Ok(kind)
+}
+
+/// The walk with a learned model, on the device or on the host (`--walk`).
+fn learned_walk(
+    a: &SampleArgs,
+    model: &std::path::Path,
+    topology: &walkjump::molecule::Topology,
+    params: impl Fn(f64) -> WalkParams,
+    starts: Vec<Vec<f64>>,
+) -> anyhow::Result<Box<dyn Walk>> {
+    let sigma = a
+        .sigma
+        .unwrap_or(walkjump::nn::read_model_meta(model)?.sigma);
+    let params = params(sigma);
+    params.validate()?;
+    Ok(match a.walk {
+        WalkPlace::Device => {
+            let start = WalkStart {
+                params,
+                starts,
+                chains: a.chains,
+                seed: a.seed,
+            };
+            load_device_walk(backend_kind(&a.backend)?, model, topology, start)
+                .with_context(|| format!("loading model {}", model.display()))?
+        }
+        WalkPlace::Host => {
+            let den = learned_denoiser(model, &a.backend, topology)?;
+            Box::new(WalkJump::new(params, den, starts, a.chains, a.seed)?)
+        }
+    })
 }
 
 pub fn run(a: SampleArgs) -> anyhow::Result<()> {
@@ -169,14 +219,22 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
         average: a.inner_steps.max(1),
         ..Default::default()
     };
-    let denoiser = match (&a.model, choice) {
-        (Some(m), DenoiserChoice::Learned) => learned_denoiser(m, &a.backend, &sys.topology())?,
-        (Some(_), _) => anyhow::bail!("--model goes with --denoiser learned"),
-        _ => build_denoiser(&system, choice, sigma, inner)?,
-    };
     let mut rng = seeded(a.seed ^ 0x5eed);
     let starts = md_starts(sys, a.chains.max(1), &mut rng)?;
-    let wj = WalkJump::new(params, denoiser, starts, a.chains, a.seed)?;
+    let wj: Box<dyn Walk> = match (&a.model, choice) {
+        (Some(m), DenoiserChoice::Learned) => learned_walk(
+            &a,
+            m,
+            &sys.topology(),
+            |s| walk_params(&a, s, sys.dim()),
+            starts,
+        )?,
+        (Some(_), _) => anyhow::bail!("--model goes with --denoiser learned"),
+        _ => {
+            let denoiser = build_denoiser(&system, choice, sigma, inner)?;
+            Box::new(WalkJump::new(params, denoiser, starts, a.chains, a.seed)?)
+        }
+    };
     let inner_json = if matches!(choice, DenoiserChoice::Energy) {
         serde_json::to_value(inner)?
     } else {
@@ -215,19 +273,13 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
             c.path
         }
     };
-    let denoiser = learned_denoiser(&model, &a.backend, &st.topology)?;
-    let sigma = a
-        .sigma
-        .or(denoiser.trained_sigma())
-        .expect("learned models know their σ");
-    let dim = denoiser.dim();
-    let params = walk_params(&a, sigma, dim);
-    let wj = WalkJump::new(
-        params,
-        denoiser,
+    let dim = st.positions.len();
+    let wj = learned_walk(
+        &a,
+        &model,
+        &st.topology,
+        |s| walk_params(&a, s, dim),
         vec![st.positions.clone()],
-        a.chains,
-        a.seed,
     )?;
     let name = pdb
         .file_stem()
@@ -270,13 +322,13 @@ fn walk_params(a: &SampleArgs, sigma: f64, dim: usize) -> WalkParams {
 /// Run the walk, stream jumps (and optionally y) to disk, write the run summary.
 fn record(
     a: &SampleArgs,
-    mut wj: WalkJump,
+    mut wj: Box<dyn Walk>,
     topo: &walkjump::molecule::Topology,
     to_positions: &dyn Fn(&[f64]) -> Vec<f64>,
     system_name: String,
     inner_json: serde_json::Value,
 ) -> anyhow::Result<()> {
-    let params = wj.params;
+    let params = wj.params();
     ensure_parent(&a.out)?;
     let mut wx = TrajectoryWriter::create(&a.out, topo)?;
     let mut wy = match &a.y_out {
@@ -331,7 +383,7 @@ fn record(
         params: serde_json::json!({"walk": params, "denoiser": wj.denoiser_name(),
             "inner_chain": inner_json,
             "burn_in": a.burn_in, "steps": a.steps, "seed": a.seed}),
-        diverged_restarts: wj.restarts,
+        diverged_restarts: wj.restarts(),
         wall_seconds: t0.elapsed().as_secs_f64(),
     };
     info.save(&a.out)?;
@@ -344,7 +396,7 @@ fn record(
         a.chains,
         a.out.display(),
         info.wall_seconds,
-        wj.restarts
+        wj.restarts()
     );
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The one underdamped Langevin integrator: reference MD ([`crate::md`]), the walk in
 //! y ([`crate::sampler`]) and the energy denoiser's inner chain
-//! ([`crate::denoiser::energy`]) all step with [`Integrator::step`].
+//! ([`crate::denoiser::energy`]) all step with [`Integrator::step`], and the walk
+//! held on a burn device (walkjump-nn's `device_walk`) with [`Integrator::advance`],
+//! the same splitting over any [`Splittable`] state.
 //!
 //! It integrates dx = v dt, M dv = F(x) dt − γ M v dt + √(2γ M kT) dW by splitting
 //! into the updates
@@ -125,34 +127,71 @@ impl Integrator {
         rng: &mut WjRng,
         mut force: impl FnMut(&[f64], &mut [f64], &mut WjRng) -> Result<T>,
     ) -> Result<T> {
-        let Phase {
-            x,
-            v,
-            force: f,
-            noise,
-        } = phase;
+        let mut state = HostState { phase, rng };
+        self.advance(o, &mut state, |s| force(s.phase.x, s.phase.force, s.rng))
+    }
+
+    /// One step of any [`Splittable`] state with O coefficients `o`: the order of the
+    /// updates, written once for the host walk, MD and the device walk. `force` makes
+    /// F at the state's current x (and returns what its caller wants back).
+    pub fn advance<S: Splittable + ?Sized, T>(
+        &self,
+        o: OStep,
+        s: &mut S,
+        mut force: impl FnMut(&mut S) -> Result<T>,
+    ) -> Result<T> {
         let h = 0.5 * self.dt;
-        let inv_m = 1.0 / self.mass;
+        let h_over_m = h / self.mass;
         match self.splitting {
             Splitting::Baoab => {
-                kick(v, f, h, inv_m);
-                drift(x, v, h);
-                o.apply(v, noise, rng);
-                drift(x, v, h);
-                let out = force(x, f, rng)?;
-                kick(v, f, h, inv_m);
+                s.kick(h_over_m);
+                s.drift(h);
+                s.thermostat(o);
+                s.drift(h);
+                let out = force(s)?;
+                s.kick(h_over_m);
                 Ok(out)
             }
             Splitting::Aboba => {
-                drift(x, v, h);
-                let out = force(x, f, rng)?;
-                kick(v, f, h, inv_m);
-                o.apply(v, noise, rng);
-                kick(v, f, h, inv_m);
-                drift(x, v, h);
+                s.drift(h);
+                let out = force(s)?;
+                s.kick(h_over_m);
+                s.thermostat(o);
+                s.kick(h_over_m);
+                s.drift(h);
                 Ok(out)
             }
         }
+    }
+}
+
+/// A state the integrator can advance: the three updates a splitting is made of, on
+/// whatever memory the state lives in (host slices here; burn tensors for the device
+/// walk in walkjump-nn), so that [`Integrator::advance`] holds the one order of them.
+pub trait Splittable {
+    /// B: v ← v + (h/M) F, with F the force last made.
+    fn kick(&mut self, h_over_m: f64);
+    /// A: x ← x + h v.
+    fn drift(&mut self, h: f64);
+    /// O: v ← c₁ v + c₂ ξ with fresh standard normals ξ.
+    fn thermostat(&mut self, o: OStep);
+}
+
+/// The host buffers and the generator the O update draws from.
+struct HostState<'a, 'r> {
+    phase: Phase<'a>,
+    rng: &'r mut WjRng,
+}
+
+impl Splittable for HostState<'_, '_> {
+    fn kick(&mut self, h_over_m: f64) {
+        kick(self.phase.v, self.phase.force, h_over_m, 1.0);
+    }
+    fn drift(&mut self, h: f64) {
+        drift(self.phase.x, self.phase.v, h);
+    }
+    fn thermostat(&mut self, o: OStep) {
+        o.apply(self.phase.v, self.phase.noise, self.rng);
     }
 }
 

@@ -4,11 +4,14 @@
 //! this network on two cores, so not the default).
 
 use super::denoiser::LearnedDenoiser;
+use super::device_walk::DeviceWalk;
 use super::model::LearnedModel;
+use burn::tensor::backend::Backend;
 use std::path::Path;
 use walkjump_core::denoiser::Denoiser;
 use walkjump_core::error::{Error, Result};
 use walkjump_core::molecule::Topology;
+use walkjump_core::sampler::{Walk, WalkParams};
 
 /// The CPU backend everything CPU-side uses (sampling, training, the lab).
 pub type Cpu = burn::backend::NdArray<f32>;
@@ -141,32 +144,110 @@ pub fn wgpu_available() -> std::result::Result<(), String> {
         .clone()
 }
 
-/// Load a model file and put it behind the sampler's interface on the chosen backend.
-pub fn load_denoiser(
-    kind: BackendKind,
-    path: &Path,
-    topology: &Topology,
-) -> Result<Box<dyn Denoiser>> {
-    Ok(match kind.resolve() {
-        BackendKind::Auto | BackendKind::Ndarray => {
-            let d = Default::default();
-            let m = LearnedModel::<Cpu>::load(path, &d)?;
-            Box::new(LearnedDenoiser::new(m, topology, d, "ndarray")?)
-        }
-        BackendKind::Flex => {
-            let d = Default::default();
-            let m = LearnedModel::<FlexCpu>::load(path, &d)?;
-            Box::new(LearnedDenoiser::new(m, topology, d, "flex")?)
-        }
+/// Run `f` with the chosen backend's device: the one place a [`BackendKind`] becomes
+/// a burn backend type.
+pub trait OnBackend {
+    type Out;
+    fn run<B: Backend>(self, device: B::Device, name: &'static str) -> Result<Self::Out>
+    where
+        B::Device: Send;
+}
+
+/// `job` on the backend `kind` resolves to; wgpu without an adapter is an error that
+/// names the CPU alternative.
+pub fn on_backend<J: OnBackend>(kind: BackendKind, job: J) -> Result<J::Out> {
+    match kind.resolve() {
+        BackendKind::Auto | BackendKind::Ndarray => job.run::<Cpu>(Default::default(), "ndarray"),
+        BackendKind::Flex => job.run::<FlexCpu>(Default::default(), "flex"),
         BackendKind::Wgpu => {
             wgpu_available().map_err(|e| {
                 Error::Denoiser(format!(
                     "the wgpu backend is not available: {e}; use --backend ndarray (the CPU)"
                 ))
             })?;
-            let d = burn::backend::wgpu::WgpuDevice::default();
-            let m = LearnedModel::<Gpu>::load(path, &d)?;
-            Box::new(LearnedDenoiser::new(m, topology, d, "wgpu")?)
+            job.run::<Gpu>(burn::backend::wgpu::WgpuDevice::default(), "wgpu")
         }
-    })
+    }
+}
+
+struct HostDenoiserJob<'a> {
+    path: &'a Path,
+    topology: &'a Topology,
+}
+
+impl OnBackend for HostDenoiserJob<'_> {
+    type Out = Box<dyn Denoiser>;
+    fn run<B: Backend>(self, device: B::Device, name: &'static str) -> Result<Self::Out>
+    where
+        B::Device: Send,
+    {
+        let m = LearnedModel::<B>::load(self.path, &device)?;
+        Ok(Box::new(LearnedDenoiser::new(
+            m,
+            self.topology,
+            device,
+            name,
+        )?))
+    }
+}
+
+/// Load a model file and put it behind the sampler's interface on the chosen backend.
+pub fn load_denoiser(
+    kind: BackendKind,
+    path: &Path,
+    topology: &Topology,
+) -> Result<Box<dyn Denoiser>> {
+    on_backend(kind, HostDenoiserJob { path, topology })
+}
+
+/// Where a walk with a learned model starts: its chains, their starts, the seed.
+pub struct WalkStart {
+    pub params: WalkParams,
+    pub starts: Vec<Vec<f64>>,
+    pub chains: usize,
+    pub seed: u64,
+}
+
+struct DeviceWalkJob<'a> {
+    path: &'a Path,
+    topology: &'a Topology,
+    start: WalkStart,
+}
+
+impl OnBackend for DeviceWalkJob<'_> {
+    type Out = Box<dyn Walk>;
+    fn run<B: Backend>(self, device: B::Device, name: &'static str) -> Result<Self::Out>
+    where
+        B::Device: Send,
+    {
+        let m = LearnedModel::<B>::load(self.path, &device)?;
+        let den = LearnedDenoiser::new(m, self.topology, device.clone(), name)?;
+        let s = self.start;
+        Ok(Box::new(DeviceWalk::new(
+            s.params,
+            Box::new(den),
+            device,
+            s.starts,
+            s.chains,
+            s.seed,
+        )?))
+    }
+}
+
+/// A walk with the learned model whose state lives on the model's device
+/// ([`DeviceWalk`]): on a GPU a step is then device work only.
+pub fn load_device_walk(
+    kind: BackendKind,
+    path: &Path,
+    topology: &Topology,
+    start: WalkStart,
+) -> Result<Box<dyn Walk>> {
+    on_backend(
+        kind,
+        DeviceWalkJob {
+            path,
+            topology,
+            start,
+        },
+    )
 }

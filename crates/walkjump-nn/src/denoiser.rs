@@ -43,6 +43,39 @@ impl<B: Backend> LearnedDenoiser<B> {
         &self.model
     }
 
+    /// x̂ for y [chains, 3n] on the device, centred there, in batches of at most
+    /// [`MAX_BATCH`] chains: the device walk's denoiser call.
+    pub fn denoise_tensor(&self, y: Tensor<B, 2>) -> Tensor<B, 2> {
+        let n = self.graph.n_atoms;
+        let [chains, dim] = y.dims();
+        let batches: Vec<Tensor<B, 2>> = (0..chains)
+            .step_by(MAX_BATCH)
+            .map(|from| {
+                let b = MAX_BATCH.min(chains - from);
+                let yb = y.clone().narrow(0, from, b).reshape([b, n, 3]);
+                let centroid = yb.clone().mean_dim(1);
+                let xhat = self
+                    .model
+                    .denoise_centred(yb - centroid.clone(), &self.graph)
+                    + centroid;
+                xhat.reshape([b, dim])
+            })
+            .collect();
+        Tensor::cat(batches, 0)
+    }
+
+    /// Warn once when the walk's σ is not the one the model was trained at.
+    pub fn check_sigma(&mut self, sigma: f64) {
+        if !self.warned_sigma && (sigma - self.model.meta.sigma).abs() > 1e-9 {
+            tracing::warn!(
+                trained = self.model.meta.sigma,
+                used = sigma,
+                "the walk uses a σ other than the model was trained at; jumps will be off"
+            );
+            self.warned_sigma = true;
+        }
+    }
+
     /// x̂ for a batch of configurations (flat, chain-major), on this backend.
     pub fn denoise_batch(&self, y: &[f64], out: &mut [f64]) -> Result<()> {
         let n = self.graph.n_atoms;
@@ -99,14 +132,7 @@ where
         mean: &mut [f64],
         _sample: Option<&mut [f64]>,
     ) -> Result<()> {
-        if !self.warned_sigma && (sigma - self.model.meta.sigma).abs() > 1e-9 {
-            tracing::warn!(
-                trained = self.model.meta.sigma,
-                used = sigma,
-                "the walk uses a σ other than the model was trained at; jumps will be off"
-            );
-            self.warned_sigma = true;
-        }
+        self.check_sigma(sigma);
         self.denoise_batch(y, mean)
     }
 }

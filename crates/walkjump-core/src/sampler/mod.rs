@@ -50,24 +50,13 @@ impl WalkJump {
     ) -> Result<Self> {
         params.validate()?;
         let dim = denoiser.dim();
-        if starts.is_empty() || starts.iter().any(|s| s.len() != dim) {
-            return Err(Error::Parameter(format!(
-                "starting configurations must have {dim} coordinates for denoiser {}",
-                denoiser.name()
-            )));
-        }
-        if chains == 0 {
-            return Err(Error::Parameter("need at least one chain".into()));
-        }
+        let starts = chain_starts(&starts, dim, chains, &denoiser.name())?;
         if params.jump == JumpKind::Sample && !denoiser.can_sample() {
             return Err(Error::Parameter(format!(
                 "denoiser {} cannot draw x ~ p(x|y); use the mean jump",
                 denoiser.name()
             )));
         }
-        let starts: Vec<Vec<f64>> = (0..chains)
-            .map(|c| starts[c % starts.len()].clone())
-            .collect();
         let mut wj = WalkJump {
             params,
             jumps: Jumps {
@@ -96,11 +85,14 @@ impl WalkJump {
     }
 
     fn place_chain(&mut self, c: usize) {
-        let s = self.params.sigma;
-        for i in 0..self.dim {
-            self.y[c * self.dim + i] = self.starts[c][i] + s * normal(&mut self.rng);
-            self.v[c * self.dim + i] = 0.0;
-        }
+        let d = self.dim;
+        noisy_start(
+            &self.starts[c],
+            self.params.sigma,
+            &mut self.rng,
+            &mut self.y[c * d..(c + 1) * d],
+        );
+        self.v[c * d..(c + 1) * d].fill(0.0);
     }
 
     pub fn dim(&self) -> usize {
@@ -225,6 +217,110 @@ impl WalkJump {
             self.evaluate()?;
         }
         Ok(out)
+    }
+}
+
+/// y = x₀ + σε for one chain: where a chain starts and restarts (v = 0). Both walks
+/// draw it from their seeded generator in chain order, so a host and a device walk
+/// with one seed start from the same y.
+pub fn noisy_start(start: &[f64], sigma: f64, rng: &mut WjRng, y: &mut [f64]) {
+    for (y, x) in y.iter_mut().zip(start) {
+        *y = x + sigma * normal(rng);
+    }
+}
+
+/// Checks both walks make of their starting configurations, and the starts cycled
+/// over the chains.
+pub fn chain_starts(
+    starts: &[Vec<f64>],
+    dim: usize,
+    chains: usize,
+    denoiser: &str,
+) -> Result<Vec<Vec<f64>>> {
+    if starts.is_empty() || starts.iter().any(|s| s.len() != dim) {
+        return Err(Error::Parameter(format!(
+            "starting configurations must have {dim} coordinates for denoiser {denoiser}"
+        )));
+    }
+    if chains == 0 {
+        return Err(Error::Parameter("need at least one chain".into()));
+    }
+    Ok((0..chains)
+        .map(|c| starts[c % starts.len()].clone())
+        .collect())
+}
+
+/// What a recording loop needs of a walk, wherever its state lives: [`WalkJump`] on
+/// the host, or walkjump-nn's device walk, whose state stays on a burn device and
+/// comes to the host only at jump steps.
+pub trait Walk: Send {
+    /// One step of every chain; restarts of diverged chains are in the report.
+    fn step(&mut self) -> Result<StepReport>;
+    fn chains(&self) -> usize;
+    fn dim(&self) -> usize;
+    fn params(&self) -> WalkParams;
+    /// Chain `c`'s recorded jump, as of the last step that reported `jumped`.
+    fn jump_of(&self, c: usize) -> &[f64];
+    /// Chain `c`'s y where that jump was evaluated.
+    fn y_of(&self, c: usize) -> &[f64];
+    /// Restarts of diverged chains so far.
+    fn restarts(&self) -> usize;
+    fn denoiser_name(&self) -> String;
+    /// Steps taken.
+    fn steps(&self) -> u64;
+    /// Change σ, γ, Δt while running.
+    fn set_params(&mut self, params: WalkParams) -> Result<()>;
+    /// A new walk of `chains` chains from `starts` around the same denoiser (which is
+    /// lost if this fails).
+    fn rebuilt(
+        self: Box<Self>,
+        params: WalkParams,
+        starts: Vec<Vec<f64>>,
+        chains: usize,
+        seed: u64,
+    ) -> Result<Box<dyn Walk>>;
+}
+
+impl Walk for WalkJump {
+    fn step(&mut self) -> Result<StepReport> {
+        WalkJump::step(self)
+    }
+    fn chains(&self) -> usize {
+        self.chains
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn params(&self) -> WalkParams {
+        self.params
+    }
+    fn jump_of(&self, c: usize) -> &[f64] {
+        WalkJump::jump_of(self, c)
+    }
+    fn y_of(&self, c: usize) -> &[f64] {
+        WalkJump::y_of(self, c)
+    }
+    fn restarts(&self) -> usize {
+        self.restarts
+    }
+    fn denoiser_name(&self) -> String {
+        WalkJump::denoiser_name(self)
+    }
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+    fn set_params(&mut self, params: WalkParams) -> Result<()> {
+        WalkJump::set_params(self, params)
+    }
+    fn rebuilt(
+        self: Box<Self>,
+        params: WalkParams,
+        starts: Vec<Vec<f64>>,
+        chains: usize,
+        seed: u64,
+    ) -> Result<Box<dyn Walk>> {
+        let den = self.into_denoiser();
+        Ok(Box::new(WalkJump::new(params, den, starts, chains, seed)?))
     }
 }
 

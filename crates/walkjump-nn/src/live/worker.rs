@@ -6,7 +6,7 @@ use super::{
     LiveConfig, LiveParams, LiveStats, ReferenceMdOptions, SamplerCommand, SamplerEvent, Snapshot,
     SystemInfo, SystemSpec,
 };
-use crate::load_denoiser;
+use crate::{load_device_walk, read_model_meta, WalkStart};
 use crossbeam::channel::{unbounded, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::collections::VecDeque;
 use std::path::Path;
@@ -20,7 +20,7 @@ use walkjump_core::io::{read_trajectory, write_atomically, TrajectoryWriter};
 use walkjump_core::md::{Langevin, LangevinParams};
 use walkjump_core::molecule::{load_structure, LoadOptions, Topology};
 use walkjump_core::rng::seeded;
-use walkjump_core::sampler::{WalkJump, WalkParams};
+use walkjump_core::sampler::{Walk, WalkJump, WalkParams};
 use walkjump_core::systems::{self, AnySystem};
 
 /// The GUI's end of the channels. Dropping it stops the thread.
@@ -77,7 +77,8 @@ const TRAIL: usize = 24;
 
 struct Run {
     info: SystemInfo,
-    wj: WalkJump,
+    /// The walk, its state on the model's device.
+    wj: Box<dyn Walk>,
     stats: LiveStats,
     start: Vec<f64>,
     /// The LJ system, for energies of the jumps.
@@ -401,9 +402,8 @@ impl Worker {
         };
         let dim = run.wj.dim();
         let old = std::mem::replace(&mut run.wj, idle_walk(dim));
-        match WalkJump::new(
+        match old.rebuilt(
             walk_params(&run.params, dim),
-            old.into_denoiser(),
             vec![run.start.clone()],
             run.params.chains,
             seed,
@@ -449,9 +449,9 @@ impl Worker {
             let starts: Vec<Vec<f64>> = (0..run.wj.chains())
                 .map(|c| run.wj.jump_of(c).to_vec())
                 .collect();
+            let steps = run.wj.steps();
             let old = std::mem::replace(&mut run.wj, idle_walk(dim));
-            let den = old.into_denoiser();
-            match WalkJump::new(wp, den, starts, p.chains, self.cfg.seed ^ run.wj.steps) {
+            match old.rebuilt(wp, starts, p.chains, self.cfg.seed ^ steps) {
                 Ok(wj) => {
                     run.wj = wj;
                     run.chains_changed = true;
@@ -481,7 +481,7 @@ impl Worker {
         }
         run.params = p;
         run.info.params = p;
-        run.param_log.push((run.wj.steps, p));
+        run.param_log.push((run.wj.steps(), p));
         self.snapshot(true);
     }
 
@@ -511,7 +511,7 @@ impl Worker {
             self.last_restart_notice = Instant::now();
             self.events.send(SamplerEvent::Notice(format!(
                 "chain(s) {:?} diverged and were restarted from the start structure ({} restarts so far)",
-                rep.restarted, run.wj.restarts
+                rep.restarted, run.wj.restarts()
             ))).ok();
         }
         if rep.jumped {
@@ -568,7 +568,7 @@ impl Worker {
         let c = run.chain;
         let to32 = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
         let snap = Snapshot {
-            step: run.wj.steps,
+            step: run.wj.steps(),
             chain: c,
             y: to32(run.wj.y_of(c)),
             x: to32(run.wj.jump_of(c)),
@@ -577,7 +577,7 @@ impl Worker {
             saveable: run.run_file.frames(),
             samples_per_second: rate,
             params: run.params,
-            restarts: run.wj.restarts,
+            restarts: run.wj.restarts(),
             paused: self.paused,
             stats: run.stats.view(),
             reference_md: run.reference_md_status.clone(),
@@ -634,7 +634,7 @@ impl Worker {
                 "frames_saved": frames,
                 "run_file_problem": run.run_file.problem(),
             }),
-            diverged_restarts: run.wj.restarts,
+            diverged_restarts: run.wj.restarts(),
             wall_seconds: run.started.elapsed().as_secs_f64(),
         };
         info.save(path)?;
@@ -663,9 +663,9 @@ impl Worker {
         let v = serde_json::json!({
             "system": run.info.name,
             "denoiser": run.info.denoiser,
-            "steps": run.wj.steps,
+            "steps": run.wj.steps(),
             "kept_samples": run.stats.kept,
-            "restarts": run.wj.restarts,
+            "restarts": run.wj.restarts(),
             "parameter_history": run.param_log.iter()
                 .map(|(s, p)| serde_json::json!({"from_step": s, "params": p}))
                 .collect::<Vec<_>>(),
@@ -677,17 +677,19 @@ impl Worker {
 }
 
 /// A one-chain walk with a do-nothing denoiser: what stands in a run while its real
-/// WalkJump is rebuilt around the same denoiser.
-fn idle_walk(dim: usize) -> WalkJump {
-    WalkJump::new(
-        WalkParams::defaults(1.0),
-        // A placeholder that lets a WalkJump be moved out of a run for a moment.
-        Box::new(walkjump_core::denoiser::Identity { dim }),
-        vec![vec![0.0; dim]],
-        1,
-        0,
+/// walk is rebuilt around the same denoiser.
+fn idle_walk(dim: usize) -> Box<dyn Walk> {
+    Box::new(
+        WalkJump::new(
+            WalkParams::defaults(1.0),
+            // A placeholder that lets a WalkJump be moved out of a run for a moment.
+            Box::new(walkjump_core::denoiser::Identity { dim }),
+            vec![vec![0.0; dim]],
+            1,
+            0,
+        )
+        .expect("an idle placeholder always builds"),
     )
-    .expect("an idle placeholder always builds")
 }
 
 /// Where this sampler's run files go.
@@ -726,7 +728,7 @@ static NEXT_MD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
     let backend = cfg.backend.resolve();
     let mut load_notes = vec![];
-    let (name, topology, start, den, cluster, stats, reference_rx, is_peptide) = match spec {
+    let (name, topology, start, model, cluster, stats, reference_rx, is_peptide) = match spec {
         SystemSpec::Molecule {
             pdb,
             model,
@@ -742,9 +744,6 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
             } else {
                 model.clone()
             };
-            let model = &model;
-            let den = load_denoiser(backend, model, &st.topology)
-                .map_err(|e| anyhow::anyhow!("model {}: {e}", model.display()))?;
             let ens = PeptideEnsemble::new(&st.topology);
             let is_peptide = !ens.rama_pairs.is_empty();
             let reference = match reference {
@@ -759,7 +758,7 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
                 spec.label(),
                 st.topology,
                 st.positions,
-                den,
+                model,
                 None,
                 stats,
                 None,
@@ -774,8 +773,6 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
             );
             let sys = any.as_system();
             let topology = sys.topology();
-            let den = load_denoiser(backend, model, &topology)
-                .map_err(|e| anyhow::anyhow!("model {}: {e}", model.display()))?;
             let start = sys.initial(&mut seeded(cfg.seed));
             let stats = LiveStats::cluster(topology.n_atoms());
             let rx = spawn_cluster_reference(name.clone(), cfg.seed);
@@ -783,7 +780,7 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
                 name.clone(),
                 topology,
                 start,
-                den,
+                model.clone(),
                 Some(any),
                 stats,
                 Some(rx),
@@ -791,17 +788,18 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
             )
         }
     };
-    let sigma = den.trained_sigma().unwrap_or(0.1);
+    let in_model = |e: walkjump_core::Error| anyhow::anyhow!("model {}: {e}", model.display());
+    let sigma = read_model_meta(&model).map_err(in_model)?.sigma;
     let defaults = LiveParams::defaults(sigma, cfg.chains.max(1));
-    let denoiser = den.name();
-    let dim = den.dim();
-    let wj = WalkJump::new(
-        walk_params(&defaults, dim),
-        den,
-        vec![start.clone()],
-        defaults.chains,
-        cfg.seed,
-    )?;
+    let dim = start.len();
+    let walk_start = WalkStart {
+        params: walk_params(&defaults, dim),
+        starts: vec![start.clone()],
+        chains: defaults.chains,
+        seed: cfg.seed,
+    };
+    let wj = load_device_walk(backend, &model, &topology, walk_start).map_err(in_model)?;
+    let denoiser = wj.denoiser_name();
     let info = SystemInfo {
         spec: spec.clone(),
         name,

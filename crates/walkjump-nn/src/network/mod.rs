@@ -8,16 +8,16 @@
 //! r̂_ij, so rotations commute with the network; the cross product is a
 //! pseudovector, which is what lets the network tell a molecule from its mirror image.
 //!
-//! Dense, the vectors are channel-first ([b, h, n, 3]) so that sums over partners j
-//! are batched matrix products; written instead as broadcast products and reductions
-//! over [b, n, n, h, 3] tensors the network ran 3× slower on ndarray and flex, and
-//! with all layers' filters as one product it was no faster.
+//! Dense, the sums over partners j are batched matrix products of channel-major n×n
+//! filters with columns of atom j's values, and r̂_ij is never formed (see the
+//! dense layer's notes); written instead as broadcast products and reductions
+//! over [b, n, n, h, 3] tensors the network ran 3× slower on ndarray and flex.
 
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::activation::{sigmoid, silu};
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Int, Tensor, TensorData};
 
 mod radius;
 pub use radius::PairMode;
@@ -100,92 +100,57 @@ impl<B: Backend> Interaction<B> {
         }
     }
 
-    /// s: [b, n, h] scalars; v: [b, h, n, 3] vectors (channel-first, so neighbour sums
-    /// are batched matrix products); edge: [b, n, n, h]; env: [b, n, n, 1].
+    /// One dense layer: s [b, n, h] scalars, v [b, n, h, 3] vectors, `frames` the
+    /// per-atom matrices of the positions, `pairs` the layer-independent pair features
+    /// (see [`DensePairs`]).
+    ///
+    /// With r̂_ij = (p_j − p_i)/d_ij every message is a sum over j of a filter times
+    /// something of atom j alone, less a term of atom i:
+    /// Σ_j W g_j r̂_ij = Σ_j (W/d) g_j p_j − p_i Σ_j (W/d) g_j, and
+    /// Σ_j W v_j × r̂_ij = Σ_j (W/d) v_j × p_j − (Σ_j (W/d) v_j) × p_i. So each kind of
+    /// message is one batched product of an n×n filter with an n×w matrix of atom
+    /// columns, and no [b, n, n, …] tensor is formed apart from the filters.
     fn forward(
         &self,
         s: Tensor<B, 3>,
         v: Tensor<B, 4>,
-        edge: Tensor<B, 4>,
-        env: Tensor<B, 4>,
-        geo: &Geometry<B>,
+        frames: &AtomFrames<B>,
+        pairs: &DensePairs<B>,
         scale: f64,
     ) -> (Tensor<B, 3>, Tensor<B, 4>) {
         let [b, n, h] = s.dims();
-        let w = (self.filter.forward(edge) * env).permute([0, 3, 1, 2]); // [b, 4h, i, j]
-        let w_s = w.clone().narrow(1, 0, h);
-        let w_r = w.clone().narrow(1, h, h);
-        let w_v = w.clone().narrow(1, 2 * h, h);
-        let w_x = w.narrow(1, 3 * h, h);
-
-        // Scalar messages Σ_j W(r_ij) φ(s_j).
-        let phi: Tensor<B, 4> = self
-            .phi_s
-            .forward(s.clone())
-            .swap_dims(1, 2)
-            .unsqueeze_dim(3);
-        let m_s = w_s.matmul(phi).reshape([b, h, n]).swap_dims(1, 2) * scale;
-
-        // Vector messages: along r̂_ij ...
-        let g: Tensor<B, 4> = self
-            .phi_v
-            .forward(s.clone())
-            .swap_dims(1, 2)
-            .unsqueeze_dim(2);
-        let along = (w_r * g)
-            .swap_dims(1, 2)
-            .matmul(geo.rhat.clone())
-            .swap_dims(1, 2);
-        // ... carried over from v_j ...
-        let carried = w_v.matmul(v.clone());
-        // ... and v_j × r̂_ij, a pseudovector: Q_c = Σ_j W r̂_ij,c v_j gives its parts.
-        let q: Vec<Tensor<B, 4>> = geo
-            .components
-            .iter()
-            .map(|rc| (w_x.clone() * rc.clone()).matmul(v.clone()))
-            .collect();
-        let part = |c: usize, k: usize| q[c].clone().narrow(3, k, 1);
-        let crossed = Tensor::cat(
-            vec![
-                part(2, 1) - part(1, 2),
-                part(0, 2) - part(2, 0),
-                part(1, 0) - part(0, 1),
-            ],
-            3,
-        );
-        let m_v = (along + carried + crossed) * scale; // [b, h, n, 3]
-
-        // Invariant norms of the vector messages feed the scalar update.
-        let m_norm = (m_v
-            .clone()
-            .powi_scalar(2)
-            .sum_dim(3)
-            .reshape([b, h, n])
-            .swap_dims(1, 2)
-            + 1e-6)
-            .sqrt();
-        let all_mixed = self.vector_mix.forward(m_v.permute([0, 2, 3, 1])); // [b, n, 3, kh]
-        let mut update_inputs = vec![s.clone(), m_s, m_norm];
-        if all_mixed.dims()[3] > h {
-            let u = all_mixed.clone().narrow(3, h, h);
-            let w = all_mixed.clone().narrow(3, 2 * h, h);
-            update_inputs.push((u * w).sum_dim(2).reshape([b, n, h]));
-        }
-        let ds = self
-            .update_out
-            .forward(silu(self.update_in.forward(Tensor::cat(update_inputs, 2))));
-        let s = s + ds;
-        // Gated, channel-mixed vector update: scalars gate whole vectors.
-        let mixed = all_mixed.narrow(3, 0, h).permute([0, 3, 1, 2]);
-        let gate: Tensor<B, 4> = sigmoid(self.gate.forward(s.clone()))
-            .swap_dims(1, 2)
-            .unsqueeze_dim(3);
-        (s, v + mixed * gate)
+        let [w_s, w_r, w_v, w_x] = pairs.filters(&self.filter, h);
+        // Atom columns [b·h, n, w], in the filters' batch order.
+        let columns = |t: Tensor<B, 3>| {
+            let w = t.dims()[2];
+            t.reshape([b, n, h, w])
+                .swap_dims(1, 2)
+                .reshape([b * h, n, w])
+        };
+        // Products back to atom-major [b·n, h, w].
+        let back = |t: Tensor<B, 3>| {
+            let w = t.dims()[2];
+            t.reshape([b, h, n, w])
+                .swap_dims(1, 2)
+                .reshape([b * n, h, w])
+        };
+        let phi = self.phi_s.forward(s.clone()).reshape([b * n, h, 1]);
+        let m_s = back(w_s.matmul(columns(phi))).reshape([b, n, h]) * scale;
+        // [g_j p_j, g_j] and [v_j × p_j, v_j] as products with per-atom matrices.
+        let g = self.phi_v.forward(s.clone()).reshape([b * n, h, 1]);
+        let m_r = back(w_r.matmul(columns(g.matmul(frames.p1.clone()))));
+        let v_rows = v.clone().reshape([b * n, h, 3]);
+        let m_c = back(w_v.matmul(columns(v_rows.clone())));
+        let m_x = back(w_x.matmul(columns(v_rows.matmul(frames.p2.clone()))));
+        // along + carried + crossed, the terms of atom i subtracted, in one product.
+        let m_v = (Tensor::cat(vec![m_r, m_c, m_x], 2).matmul(frames.q.clone()) * scale)
+            .reshape([b, n, h, 3]);
+        let (s, dv) = self.update(s, m_s, m_v);
+        (s, v + dv)
     }
 
     /// The node update from the messages m_s [b, n, h] and m_v [b, n, h, 3]: the new
-    /// scalars and the change of the vectors [b, n, h, 3]. Used by the radius graph (the dense layer keeps its own copy inline, in its
-    /// own layout: routed through this one it ran ~20 % slower on ndarray).
+    /// scalars and the change of the vectors [b, n, h, 3], for both pair modes.
     fn update(
         &self,
         s: Tensor<B, 3>,
@@ -195,30 +160,160 @@ impl<B: Backend> Interaction<B> {
         let [b, n, h] = s.dims();
         // Invariant norms of the vector messages feed the scalar update.
         let m_norm = (m_v.clone().powi_scalar(2).sum_dim(3).reshape([b, n, h]) + 1e-6).sqrt();
-        let all_mixed = self.vector_mix.forward(m_v.swap_dims(2, 3)); // [b, n, 3, kh]
+        // The channel mixes, each through its own block of `vector_mix`'s weight:
+        // slicing the weight is free, slicing the activations is a copy on ndarray.
+        let m_t = m_v.swap_dims(2, 3); // [b, n, 3, h]
+        let weight = self.vector_mix.weight.val();
+        let mix = |k: usize| {
+            burn::tensor::module::linear(m_t.clone(), weight.clone().narrow(1, k * h, h), None)
+        };
         let mut update_inputs = vec![s.clone(), m_s, m_norm];
-        if all_mixed.dims()[3] > h {
-            let u = all_mixed.clone().narrow(3, h, h);
-            let w = all_mixed.clone().narrow(3, 2 * h, h);
-            update_inputs.push((u * w).sum_dim(2).reshape([b, n, h]));
+        if weight.dims()[1] > h {
+            update_inputs.push((mix(1) * mix(2)).sum_dim(2).reshape([b, n, h]));
         }
         let ds = self
             .update_out
             .forward(silu(self.update_in.forward(Tensor::cat(update_inputs, 2))));
         let s = s + ds;
         // Gated, channel-mixed vector update: scalars gate whole vectors.
-        let mixed = all_mixed.narrow(3, 0, h).swap_dims(2, 3); // [b, n, h, 3]
+        let mixed = mix(0).swap_dims(2, 3); // [b, n, h, 3]
         let gate: Tensor<B, 4> = sigmoid(self.gate.forward(s.clone())).unsqueeze_dim(3);
         (s, mixed * gate)
     }
 }
 
-/// Pair geometry shared by all dense layers.
-struct Geometry<B: Backend> {
-    /// [b, n, n, 3]: unit vector from atom i to atom j.
-    rhat: Tensor<B, 4>,
-    /// The three components of r̂ as [b, 1, n, n].
-    components: Vec<Tensor<B, 4>>,
+/// Per-atom matrices of the positions p_i that turn a layer's atom values into the
+/// columns its filters multiply, and the sums back into messages, as batched matrix
+/// products ([b·n, ·, ·], one batch per atom): slices and concatenations of small
+/// tensors are copies on ndarray, and these were a quarter of the network's time.
+struct AtomFrames<B: Backend> {
+    /// [p | 1], 1×4: g ↦ [g p, g].
+    p1: Tensor<B, 3>,
+    /// [K(p) | I], 3×6, with K(p) the matrix of u ↦ u × p acting on row vectors:
+    /// v ↦ [v × p, v].
+    p2: Tensor<B, 3>,
+    /// 13×3: [m_r | m_v | m_x] ↦ (m_r,0:3 − m_r,3 p) + m_v + (m_x,0:3 − m_x,3:6 × p).
+    q: Tensor<B, 3>,
+}
+
+/// Rows of a matrix whose entries are affine in p: entry k is c[k] + Σ_c p_c e[c][k].
+fn affine_in_p<B: Backend, const K: usize>(
+    p: &Tensor<B, 2>,
+    e: [[f32; K]; 3],
+    c: [f32; K],
+) -> Tensor<B, 2> {
+    let device = p.device();
+    let e = Tensor::<B, 2>::from_data(TensorData::new(e.concat(), [3, K]), &device);
+    let c = Tensor::<B, 2>::from_data(TensorData::new(c.to_vec(), [1, K]), &device);
+    p.clone().matmul(e) + c
+}
+
+impl<B: Backend> AtomFrames<B> {
+    fn new(pos: &Tensor<B, 3>) -> Self {
+        let [b, n, _] = pos.dims();
+        let p = pos.clone().reshape([b * n, 3]);
+        // u × p for a row vector u is u·K with K = [[0, −p_z, p_y], [p_z, 0, −p_x],
+        // [−p_y, p_x, 0]] (row-major), so K's entries are ± components of p.
+        let mut e2 = [[0.0f32; 18]; 3];
+        let mut c2 = [0.0f32; 18];
+        let at = |row: usize, col: usize| row * 6 + col;
+        for (row, col, comp, sign) in [
+            (0, 1, 2, -1.0),
+            (0, 2, 1, 1.0),
+            (1, 0, 2, 1.0),
+            (1, 2, 0, -1.0),
+            (2, 0, 1, -1.0),
+            (2, 1, 0, 1.0),
+        ] {
+            e2[comp][at(row, col)] = sign;
+        }
+        (0..3).for_each(|k| c2[at(k, 3 + k)] = 1.0);
+        // Q: rows 0–2 and 4–9 pass m_r,0:3, m_v and m_x,0:3 on; row 3 is −p; rows 10–12
+        // are −K.
+        let mut e3 = [[0.0f32; 39]; 3];
+        let mut c3 = [0.0f32; 39];
+        let q = |row: usize, col: usize| row * 3 + col;
+        for k in 0..3 {
+            c3[q(k, k)] = 1.0;
+            c3[q(4 + k, k)] = 1.0;
+            c3[q(7 + k, k)] = 1.0;
+            e3[k][q(3, k)] = -1.0;
+        }
+        for comp in 0..3 {
+            for row in 0..3 {
+                for col in 0..3 {
+                    e3[comp][q(10 + row, col)] = -e2[comp][at(row, col)];
+                }
+            }
+        }
+        let mut e1 = [[0.0f32; 4]; 3];
+        (0..3).for_each(|k| e1[k][k] = 1.0);
+        AtomFrames {
+            p1: affine_in_p(&p, e1, [0.0, 0.0, 0.0, 1.0]).reshape([b * n, 1, 4]),
+            p2: affine_in_p(&p, e2, c2).reshape([b * n, 3, 6]),
+            q: affine_in_p(&p, e3, c3).reshape([b * n, 13, 3]),
+        }
+    }
+}
+
+/// Distances, envelopes and edge features of a set of pairs, each [b, n, m, …] with
+/// m all atoms (dense) or each atom's neighbours (radius).
+pub(super) struct PairFeatures<B: Backend> {
+    pub dist: Tensor<B, 4>,
+    pub env: Tensor<B, 4>,
+    pub edge: Tensor<B, 4>,
+}
+
+/// The dense layers' pair inputs: the edge features with a row of ones appended,
+/// times the envelope, [b, h + 1, n·n], and the same over d_ij. A layer's filter of a
+/// pair, W = (A e + β)·env, is then one matrix product [A | β] · [e·env; env] with
+/// no pass over the [b, n, n, 4h] result, and the filters of the messages along r̂
+/// come out already divided by d. (Batched over chains, not one product over all
+/// pairs, so that the CPU backends spread it over their threads.)
+pub(super) struct DensePairs<B: Backend> {
+    b: usize,
+    n: usize,
+    enveloped: Tensor<B, 3>,
+    over_d: Tensor<B, 3>,
+}
+
+impl<B: Backend> DensePairs<B> {
+    fn new(f: PairFeatures<B>) -> Self {
+        let [b, n, _, h] = f.edge.dims();
+        let ones = f.env.ones_like();
+        let aug = Tensor::cat(vec![f.edge, ones], 3) * f.env; // [b, n, n, h + 1]
+        let enveloped = aug.permute([0, 3, 1, 2]).reshape([b, h + 1, n * n]);
+        let inv_d = f.dist.recip().reshape([b, 1, n * n]);
+        DensePairs {
+            b,
+            n,
+            over_d: enveloped.clone() * inv_d,
+            enveloped,
+        }
+    }
+
+    /// The four filters of a layer (scalar, along r̂ over d, carried, crossed over d),
+    /// each [b·h, n, n].
+    fn filters(&self, filter: &Linear<B>, h: usize) -> [Tensor<B, 3>; 4] {
+        let (b, n) = (self.b, self.n);
+        let w = filter.weight.val(); // [h, 4h]
+        let bias = filter
+            .bias
+            .as_ref()
+            .map(|p| p.val().reshape([1, 4 * h]))
+            .unwrap_or_else(|| Tensor::zeros([1, 4 * h], &w.device()));
+        let a = Tensor::cat(vec![w, bias], 0).transpose(); // [4h, h + 1]
+        let of = |k: usize, x: &Tensor<B, 3>| {
+            let rows: Tensor<B, 3> = a.clone().narrow(0, k * h, h).unsqueeze();
+            rows.matmul(x.clone()).reshape([b * h, n, n])
+        };
+        [
+            of(0, &self.enveloped),
+            of(1, &self.over_d),
+            of(2, &self.enveloped),
+            of(3, &self.over_d),
+        ]
+    }
 }
 
 #[derive(Module, Debug)]
@@ -335,32 +430,39 @@ impl<B: Backend> EquivariantNet<B> {
         }
         let [b, n, _] = pos.dims();
         let h = self.output.weight.dims()[0];
+        let rel = pos.clone().unsqueeze_dim::<4>(1) - pos.clone().unsqueeze_dim::<4>(2);
+        let et: Tensor<B, 4> = self.edge_type.forward(g.edge_type.clone()).unsqueeze_dim(0);
+        let pairs = DensePairs::new(self.pair_features(rel, et, g.off_diagonal.clone(), g));
+        let mut s = self.atom_embedding(g).expand([b, n, h]);
+        let mut v = Tensor::<B, 4>::zeros([b, n, h, 3], &s.device());
+        let frames = AtomFrames::new(&pos);
+        for layer in &self.interactions {
+            (s, v) = layer.forward(s, v, &frames, &pairs, message_scale);
+        }
+        self.output.forward(v.swap_dims(2, 3)).reshape([b, n, 3])
+    }
+
+    /// Pair features from relative vectors `rel` [b, n, m, 3], bond-graph class
+    /// embeddings `et` and `mask` (0 where there is no pair): the radial bases of
+    /// |r_ij|, mixed with the class, and the cosine envelope that is zero beyond the
+    /// cutoff.
+    pub(super) fn pair_features(
+        &self,
+        rel: Tensor<B, 4>,
+        et: Tensor<B, 4>,
+        mask: Tensor<B, 4>,
+        g: &Graph<B>,
+    ) -> PairFeatures<B> {
         let k = g.centres.dims()[0];
-        let rel = pos.clone().unsqueeze_dim::<4>(1) - pos.unsqueeze_dim::<4>(2);
-        let dist = (rel.clone().powi_scalar(2).sum_dim(3) + 1e-8).sqrt();
-        let rhat = rel / dist.clone();
+        let dist = (rel.powi_scalar(2).sum_dim(3) + 1e-8).sqrt();
         let rbf = ((dist.clone() - g.centres.clone().reshape([1, 1, 1, k])) / g.width)
             .powi_scalar(2)
             .neg()
             .exp();
-        let u = (dist / g.cutoff).clamp_max(1.0);
-        let env = ((u * std::f64::consts::PI).cos() + 1.0) * 0.5 * g.off_diagonal.clone();
-        let et: Tensor<B, 4> = self.edge_type.forward(g.edge_type.clone()).unsqueeze_dim(0);
+        let u = (dist.clone() / g.cutoff).clamp_max(1.0);
+        let env = ((u * std::f64::consts::PI).cos() + 1.0) * 0.5 * mask;
         let edge = silu(self.edge_mix.forward(silu(self.radial.forward(rbf) + et)));
-        let geo = Geometry {
-            components: (0..3)
-                .map(|c| rhat.clone().narrow(3, c, 1).reshape([b, 1, n, n]))
-                .collect(),
-            rhat,
-        };
-        let mut s = self.atom_embedding(g).expand([b, n, h]);
-        let mut v = Tensor::<B, 4>::zeros([b, h, n, 3], &s.device());
-        for layer in &self.interactions {
-            (s, v) = layer.forward(s, v, edge.clone(), env.clone(), &geo, message_scale);
-        }
-        self.output
-            .forward(v.permute([0, 2, 3, 1]))
-            .reshape([b, n, 3])
+        PairFeatures { dist, env, edge }
     }
 
     /// The embedding of each atom's type, [1, n, h].

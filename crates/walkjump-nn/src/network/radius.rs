@@ -10,7 +10,6 @@
 
 use super::{EquivariantNet, Graph, Interaction};
 use burn::nn::Embedding;
-use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 
@@ -148,21 +147,13 @@ impl<B: Backend> EquivariantNet<B> {
     ) -> Tensor<B, 3> {
         let [b, n, _] = pos.dims();
         let h = self.output.weight.dims()[0];
-        let kb = g.centres.dims()[0];
         let rel = nb.gather::<3, 4>(pos.clone()) - pos.unsqueeze_dim::<4>(2); // [b, n, k, 3]
-        let dist = (rel.clone().powi_scalar(2).sum_dim(3) + 1e-8).sqrt();
-        let rhat = rel / dist.clone();
-        let rbf = ((dist.clone() - g.centres.clone().reshape([1, 1, 1, kb])) / g.width)
-            .powi_scalar(2)
-            .neg()
-            .exp();
-        let u = (dist / g.cutoff).clamp_max(1.0);
-        let env = ((u * std::f64::consts::PI).cos() + 1.0) * 0.5 * nb.mask();
         let et = nb.edge_embedding(&self.edge_type, g);
-        let edge = silu(self.edge_mix.forward(silu(self.radial.forward(rbf) + et)));
+        let f = self.pair_features(rel.clone(), et, nb.mask(), g);
+        let rhat = rel / f.dist;
         let mut s = self.atom_embedding(g).expand([b, n, h]);
         let mut v = Tensor::<B, 4>::zeros([b, n, h, 3], &s.device());
-        for (layer, w) in self.interactions.iter().zip(self.filters(edge, env)) {
+        for (layer, w) in self.interactions.iter().zip(self.filters(f.edge, f.env)) {
             (s, v) = layer.forward_radius(s, v, w, &rhat, nb, message_scale);
         }
         self.output.forward(v.swap_dims(2, 3)).reshape([b, n, 3])

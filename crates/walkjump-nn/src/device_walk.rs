@@ -1,0 +1,371 @@
+//! The walk held on a burn device: y, v, the score and the jumps are tensors on the
+//! network's backend, the Langevin updates are tensor operations (the one splitting,
+//! [`Integrator::advance`]), the noise is drawn on the device, and a step is device
+//! work only. The host sees the state at jump steps (every `jump_every` steps): the
+//! recorded y and x̂, and one flag a chain for divergence.
+//!
+//! [`Integrator::advance`]: walkjump_core::langevin::Integrator::advance
+//!
+//! The device works in f32, the host walk ([`WalkJump`](walkjump_core::sampler::WalkJump))
+//! in f64; `tests/device_walk.rs` checks that the statistics do not move (exact 2-D
+//! laws) and that both walks follow the same deterministic path.
+
+use crate::denoiser::LearnedDenoiser;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Distribution, Tensor, TensorData};
+use walkjump_core::denoiser::Denoiser;
+use walkjump_core::error::{Error, Result};
+use walkjump_core::langevin::{OStep, Splittable};
+use walkjump_core::rng::{seeded, WjRng};
+use walkjump_core::sampler::{chain_starts, noisy_start, JumpKind, StepReport, Walk, WalkParams};
+
+/// A denoiser whose input and output stay on the device: x̂(y) for y [chains, dim].
+pub trait TensorDenoiser<B: Backend>: Send {
+    fn name(&self) -> String;
+    fn dim(&self) -> usize;
+    fn denoise(&mut self, y: Tensor<B, 2>, sigma: f64) -> Result<Tensor<B, 2>>;
+    /// A chain was restarted: forget any state kept for it.
+    fn reset_chain(&mut self, _chain: usize) {}
+}
+
+impl<B: Backend> TensorDenoiser<B> for LearnedDenoiser<B>
+where
+    B::Device: Send,
+{
+    fn name(&self) -> String {
+        Denoiser::name(self)
+    }
+    fn dim(&self) -> usize {
+        Denoiser::dim(self)
+    }
+    fn denoise(&mut self, y: Tensor<B, 2>, sigma: f64) -> Result<Tensor<B, 2>> {
+        self.check_sigma(sigma);
+        Ok(self.denoise_tensor(y))
+    }
+}
+
+/// x̂(y) = y on the device at no cost: times the device walk's own arithmetic.
+pub struct DeviceIdentity {
+    pub dim: usize,
+}
+
+impl<B: Backend> TensorDenoiser<B> for DeviceIdentity {
+    fn name(&self) -> String {
+        "identity".into()
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn denoise(&mut self, y: Tensor<B, 2>, _sigma: f64) -> Result<Tensor<B, 2>> {
+        Ok(y)
+    }
+}
+
+/// A host [`Denoiser`] driven from the device walk, copying y down and x̂ up on every
+/// call: how the exact 2-D denoisers check the device walk's arithmetic.
+pub struct OnHost<B: Backend> {
+    pub denoiser: Box<dyn Denoiser>,
+    pub device: B::Device,
+    rng: WjRng,
+}
+
+impl<B: Backend> OnHost<B> {
+    pub fn new(denoiser: Box<dyn Denoiser>, device: B::Device, seed: u64) -> Self {
+        OnHost {
+            denoiser,
+            device,
+            rng: seeded(seed),
+        }
+    }
+}
+
+impl<B: Backend> TensorDenoiser<B> for OnHost<B>
+where
+    B::Device: Send,
+{
+    fn name(&self) -> String {
+        self.denoiser.name()
+    }
+    fn dim(&self) -> usize {
+        self.denoiser.dim()
+    }
+    fn denoise(&mut self, y: Tensor<B, 2>, sigma: f64) -> Result<Tensor<B, 2>> {
+        let shape = y.dims();
+        let host = to_host(y)?;
+        let mut mean = vec![0.0; host.len()];
+        self.denoiser
+            .denoise(&host, sigma, &mut self.rng, &mut mean, None)?;
+        Ok(to_device(&mean, shape, &self.device))
+    }
+    fn reset_chain(&mut self, chain: usize) {
+        self.denoiser.reset_chain(chain);
+    }
+}
+
+/// f64 host values as an f32 device tensor.
+pub fn to_device<B: Backend>(v: &[f64], shape: [usize; 2], device: &B::Device) -> Tensor<B, 2> {
+    let flat: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+    Tensor::from_data(TensorData::new(flat, shape), device)
+}
+
+/// A device tensor read back as f64 host values.
+pub fn to_host<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f64>> {
+    let v: Vec<f32> =
+        t.into_data().convert::<f32>().to_vec().map_err(|e| {
+            Error::Denoiser(format!("reading a tensor back from the device: {e:?}"))
+        })?;
+    Ok(v.into_iter().map(f64::from).collect())
+}
+
+/// The walk's tensors, [chains, dim] each.
+struct State<B: Backend> {
+    y: Tensor<B, 2>,
+    v: Tensor<B, 2>,
+    /// The clipped score at the last force point: the force of the next kick.
+    force: Tensor<B, 2>,
+    xhat: Tensor<B, 2>,
+    /// The y that `xhat` was evaluated at (BAOAB: end of step; ABOBA: middle).
+    y_jump: Tensor<B, 2>,
+}
+
+impl<B: Backend> Splittable for State<B> {
+    fn kick(&mut self, h_over_m: f64) {
+        self.v = self.v.clone() + self.force.clone() * h_over_m;
+    }
+    fn drift(&mut self, h: f64) {
+        self.y = self.y.clone() + self.v.clone() * h;
+    }
+    fn thermostat(&mut self, o: OStep) {
+        let xi: Tensor<B, 2> = Tensor::random(
+            self.v.dims(),
+            Distribution::Normal(0.0, 1.0),
+            &self.v.device(),
+        );
+        self.v = self.v.clone() * o.c1 + xi * o.c2;
+    }
+}
+
+impl<B: Backend> State<B> {
+    /// One denoiser call at the current y: the jumps, their y, and the clipped score.
+    fn evaluate(&mut self, den: &mut dyn TensorDenoiser<B>, p: &WalkParams) -> Result<()> {
+        let xhat = den.denoise(self.y.clone(), p.sigma)?;
+        let mut score = (xhat.clone() - self.y.clone()) / (p.sigma * p.sigma);
+        if let Some(clip) = p.clip {
+            // Each chain's score scaled to at most `clip` in norm (a zero norm gives an
+            // infinite ratio, clamped to 1).
+            let norm = score.clone().powi_scalar(2).sum_dim(1).sqrt();
+            score = score * (norm.recip() * clip).clamp_max(1.0);
+        }
+        self.force = score;
+        self.xhat = xhat;
+        self.y_jump = self.y.clone();
+        Ok(())
+    }
+
+    /// 1 for each chain whose y, v or x̂ is not finite or beyond `bound`, else 0: [chains].
+    fn diverged(&self, bound: f64) -> Result<Vec<bool>> {
+        let bad = |t: &Tensor<B, 2>| {
+            t.clone()
+                .is_nan()
+                .bool_or(t.clone().abs().greater_elem(bound))
+                .float()
+                .sum_dim(1)
+        };
+        let flags = to_host(bad(&self.y) + bad(&self.v) + bad(&self.xhat))?;
+        Ok(flags.into_iter().map(|f| f > 0.0).collect())
+    }
+}
+
+pub struct DeviceWalk<B: Backend> {
+    params: WalkParams,
+    den: Box<dyn TensorDenoiser<B>>,
+    device: B::Device,
+    chains: usize,
+    dim: usize,
+    state: State<B>,
+    starts: Vec<Vec<f64>>,
+    /// Places restarted chains (the device draws the walk's own noise).
+    rng: WjRng,
+    /// The state as of the last jump step, on the host.
+    y_host: Vec<f64>,
+    xhat_host: Vec<f64>,
+    steps: u64,
+    restarts: usize,
+}
+
+impl<B: Backend> DeviceWalk<B>
+where
+    B::Device: Send,
+{
+    /// Chains start at y = x₀ + σε with v = 0, drawn on the host exactly as
+    /// [`WalkJump::new`](walkjump_core::sampler::WalkJump::new) draws them for the
+    /// same seed; the device's generator is seeded from `seed` too.
+    pub fn new(
+        params: WalkParams,
+        mut den: Box<dyn TensorDenoiser<B>>,
+        device: B::Device,
+        starts: Vec<Vec<f64>>,
+        chains: usize,
+        seed: u64,
+    ) -> Result<Self> {
+        params.validate()?;
+        if params.jump == JumpKind::Sample {
+            return Err(Error::Parameter(format!(
+                "the device walk records mean jumps only; {} cannot draw x ~ p(x|y)",
+                den.name()
+            )));
+        }
+        let dim = den.dim();
+        let starts = chain_starts(&starts, dim, chains, &den.name())?;
+        let mut rng = seeded(seed);
+        let mut y = vec![0.0; dim * chains];
+        for (c, s) in starts.iter().enumerate() {
+            noisy_start(s, params.sigma, &mut rng, &mut y[c * dim..(c + 1) * dim]);
+        }
+        B::seed(&device, seed);
+        let y = to_device::<B>(&y, [chains, dim], &device);
+        let zeros = || Tensor::<B, 2>::zeros([chains, dim], &device);
+        let mut state = State {
+            y,
+            v: zeros(),
+            force: zeros(),
+            xhat: zeros(),
+            y_jump: zeros(),
+        };
+        state.evaluate(den.as_mut(), &params)?;
+        let mut walk = DeviceWalk {
+            params,
+            den,
+            device,
+            chains,
+            dim,
+            state,
+            starts,
+            rng,
+            y_host: vec![],
+            xhat_host: vec![],
+            steps: 0,
+            restarts: 0,
+        };
+        walk.download()?;
+        Ok(walk)
+    }
+
+    /// Bring the recorded y and x̂ to the host.
+    fn download(&mut self) -> Result<()> {
+        self.y_host = to_host(self.state.y_jump.clone())?;
+        self.xhat_host = to_host(self.state.xhat.clone())?;
+        Ok(())
+    }
+
+    /// Diverged chains back to a fresh noisy start with v = 0, and a new denoiser call
+    /// (as the host walk does; here checked at jump steps only, which is when anything
+    /// is read from the device).
+    fn restart_diverged(&mut self) -> Result<Vec<usize>> {
+        let bad: Vec<usize> = self
+            .state
+            .diverged(self.params.divergence_bound)?
+            .into_iter()
+            .enumerate()
+            .filter_map(|(c, b)| b.then_some(c))
+            .collect();
+        if bad.is_empty() {
+            return Ok(bad);
+        }
+        let d = self.dim;
+        let mut y = to_host(self.state.y.clone())?;
+        let mut v = to_host(self.state.v.clone())?;
+        for &c in &bad {
+            noisy_start(
+                &self.starts[c],
+                self.params.sigma,
+                &mut self.rng,
+                &mut y[c * d..(c + 1) * d],
+            );
+            v[c * d..(c + 1) * d].fill(0.0);
+            self.den.reset_chain(c);
+            tracing::warn!(chain = c, step = self.steps, "chain diverged; restarted");
+        }
+        self.state.y = to_device::<B>(&y, [self.chains, d], &self.device);
+        self.state.v = to_device::<B>(&v, [self.chains, d], &self.device);
+        self.state.evaluate(self.den.as_mut(), &self.params)?;
+        self.restarts += bad.len();
+        Ok(bad)
+    }
+}
+
+impl<B: Backend> Walk for DeviceWalk<B>
+where
+    B::Device: Send,
+{
+    fn step(&mut self) -> Result<StepReport> {
+        let DeviceWalk {
+            params, den, state, ..
+        } = self;
+        params
+            .integrator()
+            .advance(params.integrator().o_step(), state, |s| {
+                s.evaluate(den.as_mut(), params)
+            })?;
+        self.steps += 1;
+        let jumped = self.steps.is_multiple_of(self.params.jump_every as u64);
+        let mut restarted = vec![];
+        if jumped {
+            restarted = self.restart_diverged()?;
+            self.download()?;
+        }
+        Ok(StepReport { restarted, jumped })
+    }
+    fn chains(&self) -> usize {
+        self.chains
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn params(&self) -> WalkParams {
+        self.params
+    }
+    fn jump_of(&self, c: usize) -> &[f64] {
+        &self.xhat_host[c * self.dim..(c + 1) * self.dim]
+    }
+    fn y_of(&self, c: usize) -> &[f64] {
+        &self.y_host[c * self.dim..(c + 1) * self.dim]
+    }
+    fn restarts(&self) -> usize {
+        self.restarts
+    }
+    fn denoiser_name(&self) -> String {
+        format!("{} (walk on the device)", self.den.name())
+    }
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+    /// A new σ or clip changes the force: the denoiser is called again, as on the host.
+    fn set_params(&mut self, params: WalkParams) -> Result<()> {
+        params.validate()?;
+        if params.jump == JumpKind::Sample {
+            return Err(Error::Parameter(
+                "the device walk records mean jumps only".into(),
+            ));
+        }
+        let refresh = params.sigma != self.params.sigma || params.clip != self.params.clip;
+        self.params = params;
+        if refresh {
+            self.state.evaluate(self.den.as_mut(), &self.params)?;
+            self.download()?;
+        }
+        Ok(())
+    }
+    fn rebuilt(
+        self: Box<Self>,
+        params: WalkParams,
+        starts: Vec<Vec<f64>>,
+        chains: usize,
+        seed: u64,
+    ) -> Result<Box<dyn Walk>> {
+        let DeviceWalk { den, device, .. } = *self;
+        Ok(Box::new(DeviceWalk::new(
+            params, den, device, starts, chains, seed,
+        )?))
+    }
+}
