@@ -185,13 +185,14 @@ fn without_noise_the_device_and_host_walks_take_the_same_path_on_alanine_dipepti
 
 #[test]
 fn the_device_walk_restarts_a_chain_that_runs_away() {
-    // Claim: a chain whose y goes beyond the divergence bound is put back near its
+    // Claim: a chain that runs off beyond the divergence bound is put back near its
     // start (v = 0) at the next jump step, and reported; the other is left alone.
-    // Chain 1's x̂ sits at 40, inside the bound of 50, so only its y can trip the check.
+    // Chain 1's x̂ is always 1 ahead of its y, a push the clip holds to a terminal
+    // speed of 20 (< the bound of 50), so it drifts off over ~13 steps, not at once.
     let gmm = GaussianMixture2d::default_mixture();
     let params = WalkParams {
         divergence_bound: 50.0,
-        clip: None,
+        clip: Some(20.0),
         ..WalkParams::defaults(0.2)
     };
     let device = Default::default();
@@ -202,7 +203,7 @@ fn the_device_walk_restarts_a_chain_that_runs_away() {
     ));
     let starts = vec![vec![0.0, 0.0], vec![0.5, 0.5]];
     let mut walk = DeviceWalk::<Cpu>::new(params, den, device, starts, 2, 5).unwrap();
-    let steps = 20;
+    let steps = 40;
     let mut restarted = vec![];
     for _ in 0..steps {
         let r = walk.step().unwrap();
@@ -227,7 +228,7 @@ fn the_device_walk_restarts_a_chain_that_runs_away() {
     assert_eq!(walk.restarts(), restarted.len());
 }
 
-/// Chain 1's x̂ held at 40 (inside the bound): its score drives y past the bound.
+/// Chain 1's x̂ always 1 ahead of its y in both coordinates: a constant push outwards.
 struct RunAway(GmmDenoiser);
 impl Denoiser for RunAway {
     fn name(&self) -> String {
@@ -246,8 +247,8 @@ impl Denoiser for RunAway {
     ) -> Result<()> {
         self.0.denoise(y, sigma, rng, mean, None)?;
         if mean.len() >= 4 {
-            mean[2] = 40.0;
-            mean[3] = 40.0;
+            mean[2] = y[2] + 1.0;
+            mean[3] = y[3] + 1.0;
         }
         Ok(())
     }

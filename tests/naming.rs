@@ -120,7 +120,10 @@ fn shipped_model_gives_the_same_jumps_on_every_variant() {
             .zip(&base)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
-        assert!(worst < 1e-5, "{v}: jumps differ by up to {worst} Å");
+        // Float rounding only: a variant lists the atoms in another order, so the sums
+        // over partners run in another order (the dense layer's p_j/d_ij terms cancel,
+        // which makes that rounding ~1e-5 Å in f32, a hundredth of a PDB file's 0.001).
+        assert!(worst < 1e-4, "{v}: jumps differ by up to {worst} Å");
     }
     // Negative control: the comparison can see a change of one atom's type (the
     // alpha hydrogen given the amide hydrogen's name and embedding), so agreement

@@ -100,16 +100,18 @@ impl<B: Backend> Interaction<B> {
         }
     }
 
-    /// One dense layer: s [b, n, h] scalars, v [b, n, h, 3] vectors, `frames` the
-    /// per-atom matrices of the positions, `pairs` the layer-independent pair features
-    /// (see [`DensePairs`]).
+    /// One dense layer, channel-major: s [b, h, n] scalars, v [b, h, n, 3] vectors,
+    /// `frames` the positions in the shapes the layer needs, `pairs` the
+    /// layer-independent pair features (see [`DensePairs`]).
     ///
     /// With r̂_ij = (p_j − p_i)/d_ij every message is a sum over j of a filter times
     /// something of atom j alone, less a term of atom i:
     /// Σ_j W g_j r̂_ij = Σ_j (W/d) g_j p_j − p_i Σ_j (W/d) g_j, and
-    /// Σ_j W v_j × r̂_ij = Σ_j (W/d) v_j × p_j − (Σ_j (W/d) v_j) × p_i. So each kind of
-    /// message is one batched product of an n×n filter with an n×w matrix of atom
-    /// columns, and no [b, n, n, …] tensor is formed apart from the filters.
+    /// Σ_j W v_j × r̂_ij = ε : [Σ_j (W/d) v_j ⊗ p_j − (Σ_j (W/d) v_j) ⊗ p_i]. So each
+    /// kind of message is a batched product of the n×n filters with columns of atom
+    /// values, no [b, n, n, …] tensor is formed apart from the filters, and in this
+    /// layout nothing is sliced or transposed (both copies on ndarray, and once a
+    /// quarter of the network's time).
     fn forward(
         &self,
         s: Tensor<B, 3>,
@@ -118,140 +120,115 @@ impl<B: Backend> Interaction<B> {
         pairs: &DensePairs<B>,
         scale: f64,
     ) -> (Tensor<B, 3>, Tensor<B, 4>) {
-        let [b, n, h] = s.dims();
+        let [b, h, n] = s.dims();
         let [w_s, w_r, w_v, w_x] = pairs.filters(&self.filter, h);
-        // Atom columns [b·h, n, w], in the filters' batch order.
-        let columns = |t: Tensor<B, 3>| {
-            let w = t.dims()[2];
-            t.reshape([b, n, h, w])
-                .swap_dims(1, 2)
-                .reshape([b * h, n, w])
+        // Σ_j W_ij t_j for t [b, h, n, w]: [b, h, n, w].
+        let sum = |w: &Tensor<B, 3>, t: Tensor<B, 4>| {
+            let k = t.dims()[3];
+            w.clone()
+                .matmul(t.reshape([b * h, n, k]))
+                .reshape([b, h, n, k])
         };
-        // Products back to atom-major [b·n, h, w].
-        let back = |t: Tensor<B, 3>| {
-            let w = t.dims()[2];
-            t.reshape([b, h, n, w])
-                .swap_dims(1, 2)
-                .reshape([b * n, h, w])
-        };
-        let phi = self.phi_s.forward(s.clone()).reshape([b * n, h, 1]);
-        let m_s = back(w_s.matmul(columns(phi))).reshape([b, n, h]) * scale;
-        // [g_j p_j, g_j] and [v_j × p_j, v_j] as products with per-atom matrices.
-        let g = self.phi_v.forward(s.clone()).reshape([b * n, h, 1]);
-        let m_r = back(w_r.matmul(columns(g.matmul(frames.p1.clone()))));
-        let v_rows = v.clone().reshape([b * n, h, 3]);
-        let m_c = back(w_v.matmul(columns(v_rows.clone())));
-        let m_x = back(w_x.matmul(columns(v_rows.matmul(frames.p2.clone()))));
-        // along + carried + crossed, the terms of atom i subtracted, in one product.
-        let m_v = (Tensor::cat(vec![m_r, m_c, m_x], 2).matmul(frames.q.clone()) * scale)
-            .reshape([b, n, h, 3]);
+        // a ⊗ p per atom, [b, h, n, 9].
+        let outer =
+            |a: Tensor<B, 4>| (a.unsqueeze_dim::<5>(4) * frames.p5.clone()).reshape([b, h, n, 9]);
+        let p = frames.p.clone();
+        let phi: Tensor<B, 4> = linear_cf(&self.phi_s, s.clone()).unsqueeze_dim(3);
+        let m_s = sum(&w_s, phi).reshape([b, h, n]) * scale;
+        let g: Tensor<B, 4> = linear_cf(&self.phi_v, s.clone()).unsqueeze_dim(3);
+        let along = sum(&w_r, g.clone() * p.clone()) - sum(&w_r, g) * p;
+        let carried = sum(&w_v, v.clone());
+        let m_x = sum(&w_x, outer(v.clone())) - outer(sum(&w_x, v.clone()));
+        let crossed = m_x
+            .reshape([b * h * n, 9])
+            .matmul(frames.levi.clone())
+            .reshape([b, h, n, 3]);
+        let m_v = (along + carried + crossed) * scale;
         let (s, dv) = self.update(s, m_s, m_v);
         (s, v + dv)
     }
 
-    /// The node update from the messages m_s [b, n, h] and m_v [b, n, h, 3]: the new
-    /// scalars and the change of the vectors [b, n, h, 3], for both pair modes.
+    /// The node update, channel-major, from the messages m_s [b, h, n] and m_v
+    /// [b, h, n, 3]: the new scalars and the change of the vectors [b, h, n, 3], for
+    /// both pair modes.
     fn update(
         &self,
         s: Tensor<B, 3>,
         m_s: Tensor<B, 3>,
         m_v: Tensor<B, 4>,
     ) -> (Tensor<B, 3>, Tensor<B, 4>) {
-        let [b, n, h] = s.dims();
+        let [b, h, n] = s.dims();
         // Invariant norms of the vector messages feed the scalar update.
-        let m_norm = (m_v.clone().powi_scalar(2).sum_dim(3).reshape([b, n, h]) + 1e-6).sqrt();
-        // The channel mixes, each through its own block of `vector_mix`'s weight:
-        // slicing the weight is free, slicing the activations is a copy on ndarray.
-        let m_t = m_v.swap_dims(2, 3); // [b, n, 3, h]
+        let m_norm = (m_v.clone().powi_scalar(2).sum_dim(3).reshape([b, h, n]) + 1e-6).sqrt();
+        // The channel mixes, each through its own block of `vector_mix`'s weight.
+        let flat = m_v.reshape([b, h, n * 3]);
         let weight = self.vector_mix.weight.val();
         let mix = |k: usize| {
-            burn::tensor::module::linear(m_t.clone(), weight.clone().narrow(1, k * h, h), None)
+            channels(weight.clone().narrow(1, k * h, h), None, flat.clone()).reshape([b, h, n, 3])
         };
         let mut update_inputs = vec![s.clone(), m_s, m_norm];
         if weight.dims()[1] > h {
-            update_inputs.push((mix(1) * mix(2)).sum_dim(2).reshape([b, n, h]));
+            update_inputs.push((mix(1) * mix(2)).sum_dim(3).reshape([b, h, n]));
         }
-        let ds = self
-            .update_out
-            .forward(silu(self.update_in.forward(Tensor::cat(update_inputs, 2))));
+        let ds = linear_cf(
+            &self.update_out,
+            silu(linear_cf(&self.update_in, Tensor::cat(update_inputs, 1))),
+        );
         let s = s + ds;
         // Gated, channel-mixed vector update: scalars gate whole vectors.
-        let mixed = mix(0).swap_dims(2, 3); // [b, n, h, 3]
-        let gate: Tensor<B, 4> = sigmoid(self.gate.forward(s.clone())).unsqueeze_dim(3);
-        (s, mixed * gate)
+        let gate: Tensor<B, 4> = sigmoid(linear_cf(&self.gate, s.clone())).unsqueeze_dim(3);
+        (s, mix(0) * gate)
     }
 }
 
-/// Per-atom matrices of the positions p_i that turn a layer's atom values into the
-/// columns its filters multiply, and the sums back into messages, as batched matrix
-/// products ([b·n, ·, ·], one batch per atom): slices and concatenations of small
-/// tensors are copies on ndarray, and these were a quarter of the network's time.
-struct AtomFrames<B: Backend> {
-    /// [p | 1], 1×4: g ↦ [g p, g].
-    p1: Tensor<B, 3>,
-    /// [K(p) | I], 3×6, with K(p) the matrix of u ↦ u × p acting on row vectors:
-    /// v ↦ [v × p, v].
-    p2: Tensor<B, 3>,
-    /// 13×3: [m_r | m_v | m_x] ↦ (m_r,0:3 − m_r,3 p) + m_v + (m_x,0:3 − m_x,3:6 × p).
-    q: Tensor<B, 3>,
+/// x [b, h_in, m] through the weights w [h_in, h_out] (burn's `Linear` layout) and a
+/// bias, acting on the channel axis: [b, h_out, m].
+fn channels<B: Backend>(
+    w: Tensor<B, 2>,
+    bias: Option<Tensor<B, 1>>,
+    x: Tensor<B, 3>,
+) -> Tensor<B, 3> {
+    let [h_in, h_out] = w.dims();
+    let y = w.transpose().reshape([1, h_out, h_in]).matmul(x);
+    match bias {
+        Some(b) => y + b.reshape([1, h_out, 1]),
+        None => y,
+    }
 }
 
-/// Rows of a matrix whose entries are affine in p: entry k is c[k] + Σ_c p_c e[c][k].
-fn affine_in_p<B: Backend, const K: usize>(
-    p: &Tensor<B, 2>,
-    e: [[f32; K]; 3],
-    c: [f32; K],
-) -> Tensor<B, 2> {
-    let device = p.device();
-    let e = Tensor::<B, 2>::from_data(TensorData::new(e.concat(), [3, K]), &device);
-    let c = Tensor::<B, 2>::from_data(TensorData::new(c.to_vec(), [1, K]), &device);
-    p.clone().matmul(e) + c
+/// A `Linear` layer on channel-major x [b, h_in, m].
+fn linear_cf<B: Backend>(l: &Linear<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    channels(l.weight.val(), l.bias.as_ref().map(|b| b.val()), x)
+}
+
+/// The positions in the shapes the dense layers broadcast them in.
+struct AtomFrames<B: Backend> {
+    /// [b, 1, n, 3].
+    p: Tensor<B, 4>,
+    /// [b, 1, n, 1, 3], for outer products a ⊗ p.
+    p5: Tensor<B, 5>,
+    /// [9, 3]: the Levi-Civita symbol, (a × p)_k = Σ_ml ε_kml (a ⊗ p)_ml.
+    levi: Tensor<B, 2>,
 }
 
 impl<B: Backend> AtomFrames<B> {
     fn new(pos: &Tensor<B, 3>) -> Self {
         let [b, n, _] = pos.dims();
-        let p = pos.clone().reshape([b * n, 3]);
-        // u × p for a row vector u is u·K with K = [[0, −p_z, p_y], [p_z, 0, −p_x],
-        // [−p_y, p_x, 0]] (row-major), so K's entries are ± components of p.
-        let mut e2 = [[0.0f32; 18]; 3];
-        let mut c2 = [0.0f32; 18];
-        let at = |row: usize, col: usize| row * 6 + col;
-        for (row, col, comp, sign) in [
-            (0, 1, 2, -1.0),
-            (0, 2, 1, 1.0),
-            (1, 0, 2, 1.0),
-            (1, 2, 0, -1.0),
-            (2, 0, 1, -1.0),
-            (2, 1, 0, 1.0),
+        let mut levi = [0.0f32; 27];
+        for (k, m, l, sign) in [
+            (0, 1, 2, 1.0),
+            (1, 2, 0, 1.0),
+            (2, 0, 1, 1.0),
+            (0, 2, 1, -1.0),
+            (2, 1, 0, -1.0),
+            (1, 0, 2, -1.0),
         ] {
-            e2[comp][at(row, col)] = sign;
+            levi[(3 * m + l) * 3 + k] = sign;
         }
-        (0..3).for_each(|k| c2[at(k, 3 + k)] = 1.0);
-        // Q: rows 0–2 and 4–9 pass m_r,0:3, m_v and m_x,0:3 on; row 3 is −p; rows 10–12
-        // are −K.
-        let mut e3 = [[0.0f32; 39]; 3];
-        let mut c3 = [0.0f32; 39];
-        let q = |row: usize, col: usize| row * 3 + col;
-        for k in 0..3 {
-            c3[q(k, k)] = 1.0;
-            c3[q(4 + k, k)] = 1.0;
-            c3[q(7 + k, k)] = 1.0;
-            e3[k][q(3, k)] = -1.0;
-        }
-        for comp in 0..3 {
-            for row in 0..3 {
-                for col in 0..3 {
-                    e3[comp][q(10 + row, col)] = -e2[comp][at(row, col)];
-                }
-            }
-        }
-        let mut e1 = [[0.0f32; 4]; 3];
-        (0..3).for_each(|k| e1[k][k] = 1.0);
         AtomFrames {
-            p1: affine_in_p(&p, e1, [0.0, 0.0, 0.0, 1.0]).reshape([b * n, 1, 4]),
-            p2: affine_in_p(&p, e2, c2).reshape([b * n, 3, 6]),
-            q: affine_in_p(&p, e3, c3).reshape([b * n, 13, 3]),
+            p: pos.clone().reshape([b, 1, n, 3]),
+            p5: pos.clone().reshape([b, 1, n, 1, 3]),
+            levi: Tensor::from_data(TensorData::new(levi.to_vec(), [9, 3]), &pos.device()),
         }
     }
 }
@@ -433,13 +410,13 @@ impl<B: Backend> EquivariantNet<B> {
         let rel = pos.clone().unsqueeze_dim::<4>(1) - pos.clone().unsqueeze_dim::<4>(2);
         let et: Tensor<B, 4> = self.edge_type.forward(g.edge_type.clone()).unsqueeze_dim(0);
         let pairs = DensePairs::new(self.pair_features(rel, et, g.off_diagonal.clone(), g));
-        let mut s = self.atom_embedding(g).expand([b, n, h]);
-        let mut v = Tensor::<B, 4>::zeros([b, n, h, 3], &s.device());
+        let mut s = self.atom_embedding(g).swap_dims(1, 2).expand([b, h, n]);
+        let mut v = Tensor::<B, 4>::zeros([b, h, n, 3], &s.device());
         let frames = AtomFrames::new(&pos);
         for layer in &self.interactions {
             (s, v) = layer.forward(s, v, &frames, &pairs, message_scale);
         }
-        self.output.forward(v.swap_dims(2, 3)).reshape([b, n, 3])
+        channels(self.output.weight.val(), None, v.reshape([b, h, n * 3])).reshape([b, n, 3])
     }
 
     /// Pair features from relative vectors `rel` [b, n, m, 3], bond-graph class

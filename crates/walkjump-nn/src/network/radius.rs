@@ -199,8 +199,9 @@ impl<B: Backend> Interaction<B> {
         );
         let crossed = (w_x * cross).sum_dim(2).reshape([b, n, h, 3]);
         let m_v = (along + carried + crossed) * scale;
-        let (s, dv) = self.update(s, m_s, m_v);
-        (s, v + dv)
+        // The update is channel-major (the dense layout).
+        let (s, dv) = self.update(s.swap_dims(1, 2), m_s.swap_dims(1, 2), m_v.swap_dims(1, 2));
+        (s.swap_dims(1, 2), v + dv.swap_dims(1, 2))
     }
 }
 
@@ -254,6 +255,7 @@ mod tests {
             cutoff,
             pairs,
         };
+        B::seed(&device, 7);
         let line: Vec<f32> = (0..n).flat_map(|i| [0.4 * i as f32, 0.0, 0.0]).collect();
         let pos = Tensor::<B, 3>::from_data(TensorData::new(line, [1, n, 3]), &device)
             .expand([3, n, 3])
@@ -277,11 +279,13 @@ mod tests {
             size > 1e-3 && diff < 1e-5 * size.max(1.0),
             "diff {diff}, size {size}"
         );
-        // Negative control: dropping the neighbours' vector messages (one neighbour
-        // list shorter) changes the output, so the check sees a missing pair.
+        // Negative control: dropping each atom's first listed neighbour changes the
+        // output, so the check sees missing pairs. (The last slot, tried before, is
+        // padding for most atoms and can hold a pair at the cutoff, which sends
+        // almost nothing.)
         let mut short = nb;
         let mut keep = vec![1.0f32; short.k];
-        keep[short.k - 1] = 0.0;
+        keep[0] = 0.0;
         let keep =
             Tensor::<B, 4>::from_data(TensorData::new(keep, [1, 1, short.k, 1]), &pos.device());
         short.mask = short.mask.clone() * keep;
