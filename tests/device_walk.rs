@@ -71,33 +71,12 @@ fn the_device_walk_samples_the_exact_smoothed_law_with_both_splittings() {
     }
 }
 
-/// The exact denoiser told a σ 40 % larger than the walk's: a wrong score.
-struct WrongSigma(GmmDenoiser);
-impl Denoiser for WrongSigma {
-    fn name(&self) -> String {
-        "wrong-sigma".into()
-    }
-    fn dim(&self) -> usize {
-        2
-    }
-    fn denoise(
-        &mut self,
-        y: &[f64],
-        sigma: f64,
-        rng: &mut WjRng,
-        mean: &mut [f64],
-        _s: Option<&mut [f64]>,
-    ) -> Result<()> {
-        self.0.denoise(y, sigma * 1.4, rng, mean, None)
-    }
-}
-
 #[test]
 fn a_wrong_score_moves_the_device_walk_off_the_exact_law() {
     // Negative control of the test above: the same statistic sees a wrong score.
     let gmm = GaussianMixture2d::default_mixture();
     let (walk, _, _) = device_tvds(
-        Box::new(WrongSigma(GmmDenoiser::new(gmm))),
+        Box::new(common::WrongSigma(GmmDenoiser::new(gmm))),
         WalkParams::defaults(0.2),
     );
     assert!(walk > 0.05, "a wrong score should be seen: TVD {walk}");

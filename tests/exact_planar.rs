@@ -1,9 +1,9 @@
 //! On planar systems the walk, the mean jumps and the posterior-draw jumps are checked
 //! against exact distributions (TVD on 30x30 histograms).
 
+mod common;
+
 use walkjump::denoiser::{Denoiser, GmmDenoiser, GridDenoiser};
-use walkjump::error::Result;
-use walkjump::rng::WjRng;
 use walkjump::sampler::{Splitting, WalkParams};
 use walkjump::systems::{DoubleWell, GaussianMixture2d, Planar};
 use walkjump::toy::{run, PlanarReport};
@@ -97,33 +97,10 @@ fn closed_form_and_quadrature_denoisers_agree() {
 
 /// Negative control: a denoiser that believes σ is 40% larger than it is gives the
 /// walk the wrong score, and the test statistic must notice.
-struct WrongSigma(GridDenoiser);
-impl Denoiser for WrongSigma {
-    fn name(&self) -> String {
-        "wrong-sigma".into()
-    }
-    fn dim(&self) -> usize {
-        2
-    }
-    fn denoise(
-        &mut self,
-        y: &[f64],
-        sigma: f64,
-        rng: &mut WjRng,
-        mean: &mut [f64],
-        _s: Option<&mut [f64]>,
-    ) -> Result<()> {
-        self.0.denoise(y, sigma * 1.4, rng, mean, None)
-    }
-    fn can_sample(&self) -> bool {
-        true
-    }
-}
-
 #[test]
 fn a_wrong_score_is_detected() {
     let sigma = 0.3;
-    let den = WrongSigma(GridDenoiser::new(Box::new(DoubleWell), sigma));
+    let den = common::WrongSigma(GridDenoiser::new(Box::new(DoubleWell), sigma));
     let (r, _) = run(
         &DoubleWell,
         Box::new(den),

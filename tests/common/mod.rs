@@ -113,3 +113,29 @@ pub fn topology_and_frames(
         .frames;
     (top, frames)
 }
+
+/// A denoiser told a σ 40 % larger than the walk's: a wrong score, the negative
+/// control of the tests that check a walk against an exact law.
+pub struct WrongSigma<D>(pub D);
+
+impl<D: walkjump::denoiser::Denoiser> walkjump::denoiser::Denoiser for WrongSigma<D> {
+    fn name(&self) -> String {
+        "wrong-sigma".into()
+    }
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn denoise(
+        &mut self,
+        y: &[f64],
+        sigma: f64,
+        rng: &mut walkjump::rng::WjRng,
+        mean: &mut [f64],
+        _sample: Option<&mut [f64]>,
+    ) -> walkjump::error::Result<()> {
+        self.0.denoise(y, sigma * 1.4, rng, mean, None)
+    }
+    fn can_sample(&self) -> bool {
+        true
+    }
+}
