@@ -176,6 +176,19 @@ impl<B: Backend> State<B> {
     }
 }
 
+/// What both the start and a change of parameters accept: valid parameters and mean
+/// jumps (the device walk draws no x ~ p(x|y)).
+fn check_params<B: Backend>(params: &WalkParams, den: &dyn TensorDenoiser<B>) -> Result<()> {
+    params.validate()?;
+    if params.jump == JumpKind::Sample {
+        return Err(Error::Parameter(format!(
+            "the device walk records mean jumps only; {} cannot draw x ~ p(x|y)",
+            den.name()
+        )));
+    }
+    Ok(())
+}
+
 pub struct DeviceWalk<B: Backend> {
     params: WalkParams,
     den: Box<dyn TensorDenoiser<B>>,
@@ -208,13 +221,7 @@ where
         chains: usize,
         seed: u64,
     ) -> Result<Self> {
-        params.validate()?;
-        if params.jump == JumpKind::Sample {
-            return Err(Error::Parameter(format!(
-                "the device walk records mean jumps only; {} cannot draw x ~ p(x|y)",
-                den.name()
-            )));
-        }
+        check_params(&params, den.as_ref())?;
         let dim = den.dim();
         let starts = chain_starts(&starts, dim, chains, &den.name())?;
         let mut rng = seeded(seed);
@@ -342,12 +349,7 @@ where
     }
     /// A new σ or clip changes the force: the denoiser is called again, as on the host.
     fn set_params(&mut self, params: WalkParams) -> Result<()> {
-        params.validate()?;
-        if params.jump == JumpKind::Sample {
-            return Err(Error::Parameter(
-                "the device walk records mean jumps only".into(),
-            ));
-        }
+        check_params(&params, self.den.as_ref())?;
         let refresh = params.sigma != self.params.sigma || params.clip != self.params.clip;
         self.params = params;
         if refresh {
