@@ -159,6 +159,14 @@ fn bench_learned(a: &BenchArgs) -> anyhow::Result<Vec<serde_json::Value>> {
     }
     println!();
     println!(
+        "burn kernel fusion and autotune on wgpu: {} (cargo feature `fusion`)",
+        if walkjump::nn::backend::WGPU_FUSION {
+            "on"
+        } else {
+            "off"
+        }
+    );
+    println!(
         "learned denoiser {} on {} ({} atoms)",
         a.model.display(),
         a.pdb.display(),

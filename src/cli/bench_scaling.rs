@@ -99,6 +99,14 @@ pub fn run(
         ),
     ];
     let mut rows = vec![];
+    println!(
+        "burn kernel fusion and autotune on wgpu: {}",
+        if walkjump::nn::backend::WGPU_FUSION {
+            "on"
+        } else {
+            "off"
+        }
+    );
     for (name, model, st, file) in cases {
         let n = st.topology.n_atoms();
         println!();
@@ -160,7 +168,7 @@ pub fn run(
                 rows.push(
                     serde_json::json!({"scaling": true, "molecule": name, "atoms": n,
                     "backend": kind.name(), "walk": walk_name, "chains": chains, "step_s": step,
-                    "samples_per_s": rate}),
+                    "samples_per_s": rate, "wgpu_fusion": walkjump::nn::backend::WGPU_FUSION}),
                 );
             }
             println!();

@@ -18,6 +18,8 @@ pub type Cpu = burn::backend::NdArray<f32>;
 /// burn's flex CPU backend: `--backend flex`, and a peer of [`Cpu`] in `walkjump bench`.
 pub type FlexCpu = burn::backend::Flex<f32>;
 pub type Gpu = burn::backend::Wgpu<f32, i32>;
+/// Whether this build fuses wgpu kernels and autotunes them (cargo feature `fusion`).
+pub const WGPU_FUSION: bool = cfg!(feature = "fusion");
 pub type CpuTrain = burn::backend::Autodiff<Cpu>;
 pub type FlexTrain = burn::backend::Autodiff<FlexCpu>;
 pub type GpuTrain = burn::backend::Autodiff<Gpu>;

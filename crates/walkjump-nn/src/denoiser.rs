@@ -10,15 +10,42 @@ use walkjump_core::geometry::centre;
 use walkjump_core::molecule::Topology;
 use walkjump_core::rng::WjRng;
 
-/// Chains are sent to the device in batches of at most this many, which bounds the
-/// memory of the dense pair tensors.
-const MAX_BATCH: usize = 128;
+/// Budget, in f32 elements, for the largest tensor of one network call: a dense
+/// layer's filters, [b, 4h, n²]. On a CPU it is what 128 chains of alanine dipeptide
+/// need (larger batches buy nothing there and cost memory). On a GPU the batch is
+/// what fills the card, and wgpu binds a storage buffer of at most a few GiB, so a
+/// call may take up to 1 GiB of filters (2,888 chains of alanine dipeptide at
+/// h = 48, 311 of a 67-atom peptide). Issue 14's H200 runs stayed at ~5,500
+/// samples/s from 1,024 to 8,192 chains because calls were cut at 128 chains.
+const CPU_CALL_ELEMENTS: usize = 128 * 22 * 22 * 4 * 48;
+const GPU_CALL_ELEMENTS: usize = (1 << 30) / 4;
+
+/// How many chains one network call takes for `n` atoms and `hidden` channels on
+/// `backend` (a [`crate::backend::BackendKind`] name). `WALKJUMP_CALL_CHAINS=k`
+/// overrides it, for timing one batch size against another.
+pub fn chains_per_call(n: usize, hidden: usize, backend: &str) -> usize {
+    static OVERRIDE: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    let forced = *OVERRIDE.get_or_init(|| {
+        std::env::var("WALKJUMP_CALL_CHAINS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&k| k > 0)
+    });
+    let budget = if backend == "wgpu" {
+        GPU_CALL_ELEMENTS
+    } else {
+        CPU_CALL_ELEMENTS
+    };
+    forced.unwrap_or((budget / (4 * hidden * n * n).max(1)).max(1))
+}
 
 pub struct LearnedDenoiser<B: Backend> {
     model: LearnedModel<B>,
     graph: Graph<B>,
     device: B::Device,
     backend: &'static str,
+    /// Chains per network call ([`chains_per_call`]).
+    call_chains: usize,
     warned_sigma: bool,
 }
 
@@ -30,11 +57,14 @@ impl<B: Backend> LearnedDenoiser<B> {
         backend: &'static str,
     ) -> Result<Self> {
         let graph = model.graph(topology, &device)?;
+        let call_chains = chains_per_call(graph.n_atoms, model.meta.net.hidden, backend);
+        tracing::debug!(call_chains, backend, "chains per network call");
         Ok(LearnedDenoiser {
             model,
             graph,
             device,
             backend,
+            call_chains,
             warned_sigma: false,
         })
     }
@@ -43,22 +73,34 @@ impl<B: Backend> LearnedDenoiser<B> {
         &self.model
     }
 
+    /// Chains per network call.
+    pub fn call_chains(&self) -> usize {
+        self.call_chains
+    }
+
     /// x̂ for y [chains, 3n] on the device, centred there, in batches of at most
-    /// [`MAX_BATCH`] chains: the device walk's denoiser call.
+    /// [`chains_per_call`] chains: the device walk's denoiser call.
     pub fn denoise_tensor(&self, y: Tensor<B, 2>) -> Tensor<B, 2> {
         let n = self.graph.n_atoms;
         let [chains, dim] = y.dims();
+        let call = |yb: Tensor<B, 2>, b: usize| {
+            let yb = yb.reshape([b, n, 3]);
+            let centroid = yb.clone().mean_dim(1);
+            let xhat = self
+                .model
+                .denoise_centred(yb - centroid.clone(), &self.graph)
+                + centroid;
+            xhat.reshape([b, dim])
+        };
+        if chains <= self.call_chains {
+            // One call: no slicing and no concatenation (each a copy on ndarray).
+            return call(y, chains);
+        }
         let batches: Vec<Tensor<B, 2>> = (0..chains)
-            .step_by(MAX_BATCH)
+            .step_by(self.call_chains)
             .map(|from| {
-                let b = MAX_BATCH.min(chains - from);
-                let yb = y.clone().narrow(0, from, b).reshape([b, n, 3]);
-                let centroid = yb.clone().mean_dim(1);
-                let xhat = self
-                    .model
-                    .denoise_centred(yb - centroid.clone(), &self.graph)
-                    + centroid;
-                xhat.reshape([b, dim])
+                let b = self.call_chains.min(chains - from);
+                call(y.clone().narrow(0, from, b), b)
             })
             .collect();
         Tensor::cat(batches, 0)
@@ -81,8 +123,8 @@ impl<B: Backend> LearnedDenoiser<B> {
         let n = self.graph.n_atoms;
         let dim = 3 * n;
         for (yc, oc) in y
-            .chunks(dim * MAX_BATCH)
-            .zip(out.chunks_mut(dim * MAX_BATCH))
+            .chunks(dim * self.call_chains)
+            .zip(out.chunks_mut(dim * self.call_chains))
         {
             let b = yc.len() / dim;
             let mut centred = yc.to_vec();
@@ -134,5 +176,21 @@ where
     ) -> Result<()> {
         self.check_sigma(sigma);
         self.denoise_batch(y, mean)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chains_per_call;
+
+    #[test]
+    fn a_call_takes_many_more_chains_on_a_gpu_and_never_none() {
+        // The CPU budget is the 128 chains of alanine dipeptide (22 atoms, h = 48)
+        // the sampler was tuned at; a GPU call takes about 23x that.
+        assert_eq!(chains_per_call(22, 48, "ndarray"), 128);
+        assert_eq!(chains_per_call(22, 48, "wgpu"), 2_888);
+        assert_eq!(chains_per_call(67, 48, "wgpu"), 311);
+        // A molecule too large for the budget still gets one chain per call.
+        assert_eq!(chains_per_call(5_000, 48, "ndarray"), 1);
     }
 }

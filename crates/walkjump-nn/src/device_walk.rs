@@ -342,7 +342,12 @@ where
         self.restarts
     }
     fn denoiser_name(&self) -> String {
-        format!("{} (walk on the device)", self.den.name())
+        // "learned:x (σ=0.4, wgpu)" becomes "learned:x (σ=0.4, wgpu, walk on the device)".
+        let name = self.den.name();
+        match name.strip_suffix(')') {
+            Some(open) => format!("{open}, walk on the device)"),
+            None => format!("{name} (walk on the device)"),
+        }
     }
     fn steps(&self) -> u64 {
         self.steps

@@ -96,6 +96,7 @@ impl ModelMeta {
             width: cutoff / k as f64,
             cutoff,
             pairs: cfg.pairs,
+            levi: crate::network::levi_civita(device),
         }
     }
 }

@@ -212,25 +212,30 @@ struct AtomFrames<B: Backend> {
 }
 
 impl<B: Backend> AtomFrames<B> {
-    fn new(pos: &Tensor<B, 3>) -> Self {
+    fn new(pos: &Tensor<B, 3>, g: &Graph<B>) -> Self {
         let [b, n, _] = pos.dims();
-        let mut levi = [0.0f32; 27];
-        for (k, m, l, sign) in [
-            (0, 1, 2, 1.0),
-            (1, 2, 0, 1.0),
-            (2, 0, 1, 1.0),
-            (0, 2, 1, -1.0),
-            (2, 1, 0, -1.0),
-            (1, 0, 2, -1.0),
-        ] {
-            levi[(3 * m + l) * 3 + k] = sign;
-        }
         AtomFrames {
             p: pos.clone().reshape([b, 1, n, 3]),
             p5: pos.clone().reshape([b, 1, n, 1, 3]),
-            levi: Tensor::from_data(TensorData::new(levi.to_vec(), [9, 3]), &pos.device()),
+            levi: g.levi.clone(),
         }
     }
+}
+
+/// The Levi-Civita symbol as a [9, 3] matrix: (a × p)_k = Σ_ml ε_kml (a ⊗ p)_ml.
+pub fn levi_civita<B: Backend>(device: &B::Device) -> Tensor<B, 2> {
+    let mut levi = [0.0f32; 27];
+    for (k, m, l, sign) in [
+        (0, 1, 2, 1.0),
+        (1, 2, 0, 1.0),
+        (2, 0, 1, 1.0),
+        (0, 2, 1, -1.0),
+        (2, 1, 0, -1.0),
+        (1, 0, 2, -1.0),
+    ] {
+        levi[(3 * m + l) * 3 + k] = sign;
+    }
+    Tensor::from_data(TensorData::new(levi.to_vec(), [9, 3]), device)
 }
 
 /// Distances, envelopes and edge features of a set of pairs, each [b, n, m, …] with
@@ -323,6 +328,8 @@ pub struct Graph<B: Backend> {
     pub cutoff: f64,
     /// Dense or radius-graph pairs (the model's setting).
     pub pairs: PairMode,
+    /// [`levi_civita`], made once per molecule rather than uploaded every call.
+    pub levi: Tensor<B, 2>,
 }
 
 /// Rows of an embedding taken from another one: row r gets `old` row `map[r]` where
@@ -412,7 +419,7 @@ impl<B: Backend> EquivariantNet<B> {
         let pairs = DensePairs::new(self.pair_features(rel, et, g.off_diagonal.clone(), g));
         let mut s = self.atom_embedding(g).swap_dims(1, 2).expand([b, h, n]);
         let mut v = Tensor::<B, 4>::zeros([b, h, n, 3], &s.device());
-        let frames = AtomFrames::new(&pos);
+        let frames = AtomFrames::new(&pos, g);
         for layer in &self.interactions {
             (s, v) = layer.forward(s, v, &frames, &pairs, message_scale);
         }

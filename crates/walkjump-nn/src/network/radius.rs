@@ -254,6 +254,7 @@ mod tests {
             width: cutoff / k as f64,
             cutoff,
             pairs,
+            levi: crate::network::levi_civita(&device),
         };
         B::seed(&device, 7);
         let line: Vec<f32> = (0..n).flat_map(|i| [0.4 * i as f32, 0.0, 0.0]).collect();
