@@ -16,7 +16,8 @@ use walkjump_core::rng::WjRng;
 /// what fills the card, and wgpu binds a storage buffer of at most a few GiB, so a
 /// call may take up to 1 GiB of filters (2,888 chains of alanine dipeptide at
 /// h = 48, 311 of a 67-atom peptide). Issue 14's H200 runs stayed at ~5,500
-/// samples/s from 1,024 to 8,192 chains because calls were cut at 128 chains.
+/// samples/s from 1,024 to 8,192 chains while calls were cut at 128 chains; that
+/// this budget lifts the plateau has not been measured yet.
 const CPU_CALL_ELEMENTS: usize = 128 * 22 * 22 * 4 * 48;
 const GPU_CALL_ELEMENTS: usize = (1 << 30) / 4;
 
@@ -71,11 +72,6 @@ impl<B: Backend> LearnedDenoiser<B> {
 
     pub fn model(&self) -> &LearnedModel<B> {
         &self.model
-    }
-
-    /// Chains per network call.
-    pub fn call_chains(&self) -> usize {
-        self.call_chains
     }
 
     /// x̂ for y [chains, 3n] on the device, centred there, in batches of at most
