@@ -254,15 +254,21 @@ fn train_on(a: &TrainArgs, data: Vec<TrainData>, is_cluster: bool) -> anyhow::Re
         max_seconds: a.max_minutes.map(|m| m * 60.0),
         c_radius: a.c_radius,
         warm_start: a.warm_start.clone(),
+        threads: 0,
     };
     ensure_parent(&a.out)?;
     let backend = a.backend.parse::<BackendKind>()?.resolve();
+    let cfg = TrainConfig {
+        threads: walkjump::nn::denoiser::network_threads(backend.name()),
+        ..cfg
+    };
     tracing::info!(
         molecules = data.len(),
         frames = data.iter().map(|d| d.frames.len()).sum::<usize>(),
         sigma = cfg.sigma,
         psm_weight,
         backend = backend.name(),
+        threads = cfg.threads,
         "training"
     );
     let pb = progress(cfg.steps as u64, "train");

@@ -24,7 +24,7 @@ log "MD for ${MD_S}s"
 (cd tools/openmm && python3 batch_md.py --jobs jobs/train.json --out /tmp/pep --workers 16 \
     --cuda-workers 4 --deadline-s "$MD_S" --save-ps 0.5) 2>&1 | tee "$OUT/md.log" | tail -5
 log "training"
-common=(train --manifest /tmp/pep/manifest.json --backend wgpu --objective mix --psm-weight 0.5
+common=(train --manifest /tmp/pep/manifest.json --backend wgpu --objective dsm
         --manifest assets/data/ala2-manifest.json --steps 1000000 --max-minutes "$TRAIN_MIN" --batch 128 --hidden 48 --layers 4
         --validate-every 250 --checkpoint-every 100000)
 /tmp/walkjump "${common[@]}" --out /tmp/peptides-bonds.wjm > "$OUT/train-bonds.log" 2>&1 &

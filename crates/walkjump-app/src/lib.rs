@@ -243,6 +243,10 @@ pub fn window_app(title: &str, w: u32, h: u32) -> App {
 
 pub fn run(mut a: GuiArgs) -> anyhow::Result<()> {
     explain_renderer_panics();
+    // The sampler's network may spread a batch over the cores; leave one of them to
+    // bevy, whose drawing (on lavapipe, the CPU) keeps the window responsive.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    walkjump_nn::denoiser::set_cpu_threads((cores - 1).max(1));
     let spec = initial_spec(&a)?;
     let backend = a.backend.parse::<walkjump_nn::BackendKind>()?;
     let (w, h) = parse_size(&a.size)?;

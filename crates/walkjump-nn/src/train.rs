@@ -4,7 +4,12 @@
 //! For a clean frame x and y = x + σε, DSM regresses x̂(y) on x. PSM uses
 //! E[x | y] = y + σ² E[∇log p(x) | y] (the smoothed score is the average force/k_BT
 //! under p(x | y)), i.e. it regresses x̂(y) on y + σ² f(x) with f = F/k_BT; its target
-//! has lower variance and does not inherit the bias of where the frames came from.
+//! does not inherit the bias of where the frames came from. Its noise is σ²·|f|, not
+//! bounded by σ as DSM's is: small where σ is small against the potential's
+//! stiffness (LJ at σ = 0.05), but at σ = 0.4 Å on a peptide σ²·f has an RMS of
+//! ~5.5 Å per coordinate (stiff bonds), ~14× the DSM target's bound, so there it
+//! costs ~200× the examples for the same gradient noise. [`psm_target_noise`]
+//! measures it and `train` warns.
 
 use super::features::{mean_squared_edge, mean_squared_pair_within, Vocabulary};
 use super::model::{LearnedModel, ModelMeta, Scalings};
@@ -12,8 +17,9 @@ use super::network::{EquivariantNet, Graph, NetConfig};
 use super::schedule::CosineSchedule;
 use super::trainer::{run_training, TrainLoop, TrainProgress, Trainer};
 use burn::module::AutodiffModule;
+use burn::module::Module;
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{Adam, AdamConfig, GradientsAccumulator, GradientsParams, Optimizer};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
@@ -116,6 +122,11 @@ pub struct TrainConfig {
     /// settings and σ): rows of atoms it knows are carried over, the others start fresh.
     #[serde(default)]
     pub warm_start: Option<PathBuf>,
+    /// Threads a step's batch is split over, each half-batch's forward and backward
+    /// on its own (CPU backends; 0 or 1: one). How a run was computed, not a setting
+    /// of the model, so not saved.
+    #[serde(skip)]
+    pub threads: usize,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -174,6 +185,20 @@ fn checkpoint_paths(out: &Path) -> (PathBuf, PathBuf, PathBuf) {
         PathBuf::from(format!("{s}.ckpt-optim")),
         PathBuf::from(format!("{s}.ckpt.json")),
     )
+}
+
+/// RMS per coordinate of σ²·f over every force frame of `data` (0 without forces):
+/// the noise the PSM target carries on top of E[x | y], where DSM's is at most σ.
+pub fn psm_target_noise(data: &[TrainData], sigma: f64) -> f64 {
+    let (mut sq, mut m) = (0.0, 0usize);
+    for f in data.iter().filter_map(|d| d.forces.as_ref()).flatten() {
+        sq += f.iter().map(|v| v * v).sum::<f64>();
+        m += f.len();
+    }
+    if m == 0 {
+        return 0.0;
+    }
+    sigma * sigma * (sq / m as f64).sqrt()
 }
 
 /// One noisy example: the rotated-back noisy input and its regression target.
@@ -315,16 +340,43 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
             .collect();
         let ys: Vec<&[f64]> = batch.iter().map(|e| e.y.as_slice()).collect();
         let ts: Vec<&[f64]> = batch.iter().map(|e| e.target.as_slice()).collect();
-        let y = stack::<B>(&ys, n, &self.device);
-        let t = stack::<B>(&ts, n, &self.device);
         let mut model = self
             .model
             .take()
             .expect("the model is back after each step");
-        let xhat = model.denoise_centred(y, &self.graphs[mol]);
-        let loss = (xhat - t).powi_scalar(2).mean() * self.inv_cout2();
-        let loss_value: f64 = loss.clone().into_scalar().elem();
-        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+        // The mean over the batch is the sum of each group's mean weighted by its
+        // share, so the groups' gradients add up to the whole batch's.
+        let (graph, device, inv_cout2) = (&self.graphs[mol], &self.device, self.inv_cout2());
+        let group_loss = |m: &LearnedModel<B>, from: usize, b: usize| {
+            let y = stack::<B>(&ys[from..from + b], n, device);
+            let t = stack::<B>(&ts[from..from + b], n, device);
+            let xhat = m.denoise_centred(y, graph);
+            let loss = (xhat - t).powi_scalar(2).mean() * (inv_cout2 * b as f64 / cfg.batch as f64);
+            let value: f64 = loss.clone().into_scalar().elem();
+            (value, GradientsParams::from_grads(loss.backward(), &m.net))
+        };
+        let sizes = crate::denoiser::call_groups(cfg.batch, cfg.batch, cfg.threads.max(1));
+        let (loss_value, grads) = if sizes.len() == 1 {
+            group_loss(&model, 0, cfg.batch)
+        } else {
+            // Each thread works on its own fork of the network: the same parameters
+            // under new autodiff leaves, so the two backward passes are separate
+            // graphs (burn locks each graph, not all of them).
+            let parts = crate::denoiser::run_groups(&sizes, sizes.len(), |from, b| {
+                let fork = LearnedModel {
+                    meta: model.meta.clone(),
+                    net: model.net.clone().fork(device),
+                };
+                group_loss(&fork, from, b)
+            });
+            let mut acc = GradientsAccumulator::<EquivariantNet<B>>::new();
+            let mut total = 0.0;
+            for (value, g) in parts {
+                total += value;
+                acc.accumulate(&model.net, g);
+            }
+            (total, acc.grads())
+        };
         model.net = self.optim.step(learning_rate, model.net, grads);
         self.model = Some(model);
         self.recent += loss_value;
@@ -390,6 +442,20 @@ pub fn train<B: AutodiffBackend>(
     for d in data {
         d.validate(cfg.psm_weight > 0.0)
             .map_err(|e| Error::Parameter(format!("{}: {e}", d.molecule)))?;
+    }
+    if cfg.psm_weight > 0.0 {
+        let noise = psm_target_noise(data, cfg.sigma);
+        if noise > cfg.sigma {
+            tracing::warn!(
+                "the force target's noise (σ²·f, RMS {noise:.2} per coordinate) is {:.0}× σ = {}, \
+                 the bound on the DSM target's: with PSM weight {} a step's gradient is ~{:.0}× \
+                 noisier than pure DSM's; --objective dsm learns faster at this σ",
+                noise / cfg.sigma,
+                cfg.sigma,
+                cfg.psm_weight,
+                (cfg.psm_weight * noise / cfg.sigma).powi(2).max(1.0)
+            );
+        }
     }
     let split = |d: &TrainData| {
         let n_val = ((d.frames.len() as f64 * cfg.validation_fraction).round() as usize)
@@ -596,4 +662,36 @@ pub fn train<B: AutodiffBackend>(
         let _ = std::fs::remove_file(p);
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{psm_target_noise, TrainData};
+    use walkjump_core::molecule::Topology;
+
+    fn data(forces: Option<Vec<Vec<f64>>>) -> TrainData {
+        TrainData {
+            topology: Topology {
+                atoms: vec![],
+                residues: vec![],
+                bonds: vec![],
+                torsions: vec![],
+            },
+            molecule: "test".into(),
+            length_unit: "angstrom".into(),
+            frames: vec![],
+            forces,
+        }
+    }
+
+    #[test]
+    fn the_force_targets_noise_is_sigma_squared_times_the_rms_force() {
+        // Two frames of f = ±3 and ±4 per coordinate: RMS 3.54; σ² = 0.16.
+        let f = vec![vec![3.0, -3.0, 3.0], vec![-4.0, 4.0, 4.0]];
+        let got = psm_target_noise(&[data(Some(f)), data(None)], 0.4);
+        let want = 0.16 * (12.5f64).sqrt();
+        assert!((got - want).abs() < 1e-12, "{got} against {want}");
+        // Negative control: no forces, no PSM noise to speak of.
+        assert_eq!(psm_target_noise(&[data(None)], 0.4), 0.0);
+    }
 }
