@@ -37,7 +37,7 @@ pub struct ScalingArgs {
     /// Backends to time (default: ndarray, flex and wgpu where it exists).
     #[arg(long, value_delimiter = ',')]
     pub scaling_backends: Vec<String>,
-    /// Where the walk's state lives: host, device, or both (one row each).
+    /// Where the walk's state lives: host, device or both as `host,device` (one row each).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "host,device")]
     pub scaling_walks: Vec<WalkPlace>,
     /// CPU threads OpenMM may use (default: all).
