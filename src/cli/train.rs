@@ -235,6 +235,7 @@ fn train_on(a: &TrainArgs, data: Vec<TrainData>, is_cluster: bool) -> anyhow::Re
         Objective::Psm => 1.0,
         Objective::Mix => a.psm_weight,
     };
+    let backend = a.backend.parse::<BackendKind>()?.resolve();
     let cfg = TrainConfig {
         sigma: a.sigma.unwrap_or(if is_cluster { 0.05 } else { 0.4 }),
         steps: a.steps,
@@ -254,14 +255,9 @@ fn train_on(a: &TrainArgs, data: Vec<TrainData>, is_cluster: bool) -> anyhow::Re
         max_seconds: a.max_minutes.map(|m| m * 60.0),
         c_radius: a.c_radius,
         warm_start: a.warm_start.clone(),
-        threads: 0,
+        threads: walkjump::nn::denoiser::network_threads(backend.name()),
     };
     ensure_parent(&a.out)?;
-    let backend = a.backend.parse::<BackendKind>()?.resolve();
-    let cfg = TrainConfig {
-        threads: walkjump::nn::denoiser::network_threads(backend.name()),
-        ..cfg
-    };
     tracing::info!(
         molecules = data.len(),
         frames = data.iter().map(|d| d.frames.len()).sum::<usize>(),

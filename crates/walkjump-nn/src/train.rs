@@ -122,8 +122,8 @@ pub struct TrainConfig {
     /// settings and σ): rows of atoms it knows are carried over, the others start fresh.
     #[serde(default)]
     pub warm_start: Option<PathBuf>,
-    /// Threads a step's batch is split over, each half-batch's forward and backward
-    /// on its own (CPU backends; 0 or 1: one). How a run was computed, not a setting
+    /// Threads a step's batch is split over, each group's forward and backward on
+    /// its own (CPU backends; 0 or 1: one). How a run was computed, not a setting
     /// of the model, so not saved.
     #[serde(skip)]
     pub threads: usize,
@@ -360,7 +360,7 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
             group_loss(&model, 0, cfg.batch)
         } else {
             // Each thread works on its own fork of the network: the same parameters
-            // under new autodiff leaves, so the two backward passes are separate
+            // under new autodiff leaves, so the groups' backward passes are separate
             // graphs (burn locks each graph, not all of them).
             let parts = crate::denoiser::run_groups(&sizes, sizes.len(), |from, b| {
                 let fork = LearnedModel {
