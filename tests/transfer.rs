@@ -33,8 +33,8 @@ fn small_manifest(dir: &Path) -> PathBuf {
     p
 }
 
-/// The model, its first validation RMSD and the trivial denoiser's (c_skip·y).
-fn train(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, f64, f64) {
+/// `walkjump train` on the two-peptide set, writing `dir/name`.
+fn run_train(dir: &Path, name: &str, extra: &[&str]) -> std::process::Output {
     let out = dir.join(name);
     let manifest = small_manifest(dir);
     let mut args = vec![
@@ -59,7 +59,13 @@ fn train(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, f64, f64) {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let o = walkjump(&args);
+    walkjump(&args)
+}
+
+/// The model, its first validation RMSD and the trivial denoiser's (c_skip·y).
+fn train(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, f64, f64) {
+    let out = dir.join(name);
+    let o = run_train(dir, name, extra);
     assert!(o.status.success(), "{}", stderr(&o));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{}.json", out.display())).unwrap())
@@ -126,9 +132,15 @@ fn a_warm_start_from_the_alanine_model_starts_far_closer_than_random_weights() {
     let (_, warm, trivial) = train(
         dir.path(),
         "warm.wjm",
-        &["--warm-start", ala2.to_str().unwrap(), "--lr", "1e-9"],
+        &[
+            "--warm-start",
+            ala2.to_str().unwrap(),
+            "--c-bonds",
+            "--lr",
+            "1e-9",
+        ],
     );
-    let (_, fresh, _) = train(dir.path(), "fresh.wjm", &["--lr", "1e-9"]);
+    let (_, fresh, _) = train(dir.path(), "fresh.wjm", &["--c-bonds", "--lr", "1e-9"]);
     // With a learning rate too small to learn anything, the first validation shows
     // the initial weights: the carried-over layers already beat the trivial denoiser
     // c_skip·y on peptides they never saw; random weights are no better than it
@@ -141,6 +153,35 @@ fn a_warm_start_from_the_alanine_model_starts_far_closer_than_random_weights() {
         fresh > 0.95 * trivial,
         "fresh {fresh:.3} vs c_skip·y {trivial:.3}"
     );
+}
+
+#[test]
+fn weights_trained_under_another_normalisation_constant_are_refused() {
+    // ala2.wjm was trained with C over its bonds (1.52 Å²); the default C, over pairs
+    // within 10 Å, is ~28 Å² on peptides, so c_in = 1/√(C + 6σ²) would change 3.3×
+    // under its weights. The run must stop and say how to match, not train from a
+    // scale the network never saw.
+    let dir = tempfile::tempdir().unwrap();
+    let ala2 = repo().join("models/ala2.wjm");
+    let o = run_train(
+        dir.path(),
+        "mixed.wjm",
+        &["--warm-start", ala2.to_str().unwrap()],
+    );
+    let e = stderr(&o);
+    assert!(!o.status.success(), "a warm start across C was accepted");
+    assert!(
+        e.contains("normalisation constant") && e.contains("--c-bonds"),
+        "{e}"
+    );
+    assert!(!dir.path().join("mixed.wjm").exists());
+    // Negative control: the same warm start with the C it was trained with runs.
+    let o = run_train(
+        dir.path(),
+        "same.wjm",
+        &["--warm-start", ala2.to_str().unwrap(), "--c-bonds"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]

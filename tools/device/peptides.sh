@@ -2,7 +2,7 @@
 # One lent GPU machine (H100/H200, 16 cores), one call: the peptide training data by
 # OpenMM (CUDA + CPU workers side by side), then two transferable models trained at
 # once on the GPU with burn/wgpu (the card is far from full with one), differing only
-# in the normalisation constant C (bonds vs. JAMUN's pairs within the graph radius).
+# in the normalisation constant C (bonds vs. JAMUN's pairs within 10 Å, the default).
 # Carry: .gl (Vulkan loader debs), .whl (openmm + openmm-cuda-13 cp312 wheels, and
 # py/pdbfixer), .bin/walkjump.xz (stripped release binary). See ../shared/DEVICE.md.
 # Usage there: bash tools/device/peptides.sh MD_SECONDS TRAIN_MINUTES
@@ -27,8 +27,8 @@ log "training"
 common=(train --manifest /tmp/pep/manifest.json --backend wgpu --objective dsm
         --manifest assets/data/ala2-manifest.json --steps 1000000 --max-minutes "$TRAIN_MIN" --batch 128 --hidden 48 --layers 4
         --validate-every 250 --checkpoint-every 100000)
-/tmp/walkjump "${common[@]}" --out /tmp/peptides-bonds.wjm > "$OUT/train-bonds.log" 2>&1 &
-/tmp/walkjump "${common[@]}" --c-radius 6 --out /tmp/peptides-radius.wjm > "$OUT/train-radius.log" 2>&1 &
+/tmp/walkjump "${common[@]}" --c-bonds --out /tmp/peptides-bonds.wjm > "$OUT/train-bonds.log" 2>&1 &
+/tmp/walkjump "${common[@]}" --out /tmp/peptides-radius.wjm > "$OUT/train-radius.log" 2>&1 &
 wait
 log "packing"
 tail -c 3000 "$OUT/train-bonds.log"; tail -c 1500 "$OUT/train-radius.log"

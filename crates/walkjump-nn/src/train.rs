@@ -115,7 +115,8 @@ pub struct TrainConfig {
     #[serde(default)]
     pub max_seconds: Option<f64>,
     /// C of the normalisation over all atom pairs closer than this (JAMUN's choice,
-    /// the graph's edges); None: over the bonds only (the models made before).
+    /// the graph's edges; the CLI's default, 10 Å); None: over the bonds only (every
+    /// model made before December 6).
     #[serde(default)]
     pub c_radius: Option<f64>,
     /// Start from this model's weights although its vocabulary differs (same network
@@ -185,6 +186,26 @@ fn checkpoint_paths(out: &Path) -> (PathBuf, PathBuf, PathBuf) {
         PathBuf::from(format!("{s}.ckpt-optim")),
         PathBuf::from(format!("{s}.ckpt.json")),
     )
+}
+
+/// Refuse weights trained under another normalisation constant C: the network sees
+/// c_in·y with c_in = 1/√(C + 6σ²), so its filters belong to one C. Bond-C and JAMUN's
+/// radius-C differ ~17× on peptides; a few per cent between data sets is fine.
+fn check_same_c(from: &Path, theirs: f64, ours: f64, radius: Option<f64>) -> Result<()> {
+    if (theirs / ours - 1.0).abs() <= 0.1 {
+        return Ok(());
+    }
+    let how = match radius {
+        Some(r) => format!("pairs within {r}"),
+        None => "bonds".into(),
+    };
+    Err(Error::Parameter(format!(
+        "{} was trained with normalisation constant C = {theirs:.2}, and this run's data \
+         give C = {ours:.2} (mean squared distance over {how}): its weights expect another \
+         input scale. Use the C it was trained with (--c-bonds for models made before \
+         December 6, else its --c-radius), or train from scratch",
+        from.display()
+    )))
 }
 
 /// RMS per coordinate of σ²·f over every force frame of `data` (0 without forces):
@@ -513,6 +534,7 @@ pub fn train<B: AutodiffBackend>(
                 p.display()
             )));
         }
+        check_same_c(p, init.meta.c_data, c_data, cfg.c_radius)?;
         // The embedding rows belong to the init model's vocabulary: keep it (a new
         // vocabulary would silently give its atoms other rows).
         for d in data {
@@ -529,6 +551,7 @@ pub fn train<B: AutodiffBackend>(
                 p.display()
             )));
         }
+        check_same_c(p, from.meta.c_data, c_data, cfg.c_radius)?;
         let maps = model.meta.vocabulary.rows_from(&from.meta.vocabulary);
         let fresh = std::mem::replace(&mut model.net, from.meta.init::<B>(device).net);
         model.net = fresh.warm_started(from.net, &maps);
@@ -560,6 +583,7 @@ pub fn train<B: AutodiffBackend>(
                 ck_model.display()
             )));
         }
+        check_same_c(&ck_model, loaded.meta.c_data, c_data, cfg.c_radius)?;
         model = loaded;
         let bytes = std::fs::read(&ck_optim).map_err(|e| Error::io(&ck_optim, e))?;
         let rec = BinBytesRecorder::<FullPrecisionSettings>::default()
