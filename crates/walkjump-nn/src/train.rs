@@ -188,23 +188,31 @@ fn checkpoint_paths(out: &Path) -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
-/// Refuse weights trained under another normalisation constant C: the network sees
-/// c_in·y with c_in = 1/√(C + 6σ²), so its filters belong to one C. Bond-C and JAMUN's
-/// radius-C differ ~17× on peptides; a few per cent between data sets is fine.
-fn check_same_c(from: &Path, theirs: f64, ours: f64, radius: Option<f64>) -> Result<()> {
-    if (theirs / ours - 1.0).abs() <= 0.1 {
+/// Refuse weights `from` that cannot go on under this run: other network settings or
+/// σ, or another normalisation constant C. The network sees c_in·y with c_in =
+/// 1/√(C + 6σ²), so its filters belong to one C; bond-C and JAMUN's radius-C differ
+/// ~17× on peptides, while a few per cent between data sets is fine.
+fn check_fits(from: &Path, meta: &ModelMeta, cfg: &TrainConfig, c_data: f64) -> Result<()> {
+    if meta.net != cfg.net || meta.sigma != cfg.sigma {
+        return Err(Error::Parameter(format!(
+            "{} has other network settings or σ than this run asks for",
+            from.display()
+        )));
+    }
+    if (meta.c_data / c_data - 1.0).abs() <= 0.1 {
         return Ok(());
     }
-    let how = match radius {
+    let how = match cfg.c_radius {
         Some(r) => format!("pairs within {r}"),
         None => "bonds".into(),
     };
     Err(Error::Parameter(format!(
-        "{} was trained with normalisation constant C = {theirs:.2}, and this run's data \
-         give C = {ours:.2} (mean squared distance over {how}): its weights expect another \
+        "{} was trained with normalisation constant C = {:.2}, and this run's data \
+         give C = {c_data:.2} (mean squared distance over {how}): its weights expect another \
          input scale. Use the C it was trained with (--c-bonds for models made before \
          December 6, else its --c-radius), or train from scratch",
-        from.display()
+        from.display(),
+        meta.c_data
     )))
 }
 
@@ -528,13 +536,7 @@ pub fn train<B: AutodiffBackend>(
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init::<B, _>();
     if let Some(p) = &cfg.init_from {
         let init = LearnedModel::<B>::load(p, device)?;
-        if init.meta.net != cfg.net || init.meta.sigma != cfg.sigma {
-            return Err(Error::Parameter(format!(
-                "{} has other network settings or σ than this run asks for",
-                p.display()
-            )));
-        }
-        check_same_c(p, init.meta.c_data, c_data, cfg.c_radius)?;
+        check_fits(p, &init.meta, cfg, c_data)?;
         // The embedding rows belong to the init model's vocabulary: keep it (a new
         // vocabulary would silently give its atoms other rows).
         for d in data {
@@ -545,13 +547,7 @@ pub fn train<B: AutodiffBackend>(
     }
     if let Some(p) = &cfg.warm_start {
         let from = LearnedModel::<B>::load(p, device)?;
-        if from.meta.net != cfg.net || from.meta.sigma != cfg.sigma {
-            return Err(Error::Parameter(format!(
-                "{} has other network settings or σ than this run asks for (warm start needs the same)",
-                p.display()
-            )));
-        }
-        check_same_c(p, from.meta.c_data, c_data, cfg.c_radius)?;
+        check_fits(p, &from.meta, cfg, c_data)?;
         let maps = model.meta.vocabulary.rows_from(&from.meta.vocabulary);
         let fresh = std::mem::replace(&mut model.net, from.meta.init::<B>(device).net);
         model.net = fresh.warm_started(from.net, &maps);
@@ -577,13 +573,7 @@ pub fn train<B: AutodiffBackend>(
             detail: e.to_string(),
         })?;
         let loaded = LearnedModel::<B>::load(&ck_model, device)?;
-        if loaded.meta.net != cfg.net || loaded.meta.sigma != cfg.sigma {
-            return Err(Error::Parameter(format!(
-                "checkpoint {} was made with other network settings or σ",
-                ck_model.display()
-            )));
-        }
-        check_same_c(&ck_model, loaded.meta.c_data, c_data, cfg.c_radius)?;
+        check_fits(&ck_model, &loaded.meta, cfg, c_data)?;
         model = loaded;
         let bytes = std::fs::read(&ck_optim).map_err(|e| Error::io(&ck_optim, e))?;
         let rec = BinBytesRecorder::<FullPrecisionSettings>::default()
