@@ -66,8 +66,14 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if a.scaling.scaling {
-        let rows =
-            super::bench_scaling::run(&a.scaling, a.seconds, &a.versus.python, &a.model, &a.pdb)?;
+        let rows = super::bench_scaling::run(
+            &a.scaling,
+            a.seconds,
+            &a.versus.python,
+            &a.versus.openmm_platform,
+            &a.model,
+            &a.pdb,
+        )?;
         if let Some(j) = &a.json {
             let text = serde_json::to_string_pretty(&serde_json::json!({ "scaling": rows }))?;
             walkjump::io::write_atomically(j, text.as_bytes())?;

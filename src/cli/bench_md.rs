@@ -12,14 +12,15 @@
 //! at OpenMM's speed measured in this run, the training at its recorded wall-clock),
 //! and the break-even number of runs is reported.
 
-use super::sample::learned_denoiser;
+use super::sample::{learned_walk_at, resolved_backend, WalkPlace};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use walkjump::analysis::peptide::{compare, PeptideEnsemble};
 use walkjump::io::read_trajectory;
 use walkjump::molecule::{load_structure, LoadOptions};
-use walkjump::sampler::{WalkJump, WalkParams};
+use walkjump::nn::{read_model_meta, BackendKind, WalkStart};
+use walkjump::sampler::WalkParams;
 
 /// JSD levels at which the two are compared.
 const TARGETS: [f64; 6] = [0.5, 0.4, 0.35, 0.3, 0.25, 0.2];
@@ -59,6 +60,16 @@ pub struct VersusMdArgs {
     /// comparison for a peptide the model never saw.
     #[arg(long)]
     pub live_md_seconds: Option<f64>,
+    /// OpenMM platform(s), comma-separated: CPU, CUDA, OpenCL, gpu (CUDA or else
+    /// OpenCL) or auto. With --versus-md the first is used, and auto is a GPU platform
+    /// when walk-jump runs on a GPU and OpenMM has one, else the CPU; with --scaling
+    /// each is timed, and auto is the CPU and a GPU platform where there is one.
+    #[arg(long, value_delimiter = ',', default_value = "auto")]
+    pub openmm_platform: Vec<String>,
+    /// Where walk-jump's state lives: on the network's device (as `sample` does) or on
+    /// the host.
+    #[arg(long, value_enum, default_value_t = WalkPlace::Device)]
+    pub wj_walk: WalkPlace,
 }
 
 #[derive(serde::Deserialize)]
@@ -74,6 +85,11 @@ struct OpenMmSummary {
     equilibrate_ps: f64,
     #[serde(default)]
     wall_seconds_production: Option<f64>,
+    /// OpenMM's platform (runs before December 7 were all on the CPU).
+    #[serde(default)]
+    platform: Option<String>,
+    #[serde(default)]
+    precision: Option<String>,
 }
 
 impl OpenMmSummary {
@@ -172,22 +188,37 @@ fn run_openmm(
     python: &str,
     pdb: &Path,
     tag: &str,
+    platform: &str,
     args: &[String],
 ) -> anyhow::Result<(PathBuf, OpenMmSummary)> {
     let dir = std::env::temp_dir().join(format!("walkjump-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let status = std::process::Command::new(python)
+    let out = std::process::Command::new(python)
         .arg("tools/openmm/ala2_md.py")
         .arg("--pdb")
         .arg(pdb)
         .arg("--out")
         .arg(dir.join("md"))
+        .arg("--platform")
+        .arg(platform)
         .args(args)
         .stdout(std::process::Stdio::null())
-        .status()
+        .stderr(std::process::Stdio::piped())
+        .output()
         .with_context(|| format!("starting {python} (give --python with OpenMM installed)"));
-    let summary = status.and_then(|s| {
-        anyhow::ensure!(s.success(), "the OpenMM run failed ({s})");
+    let summary = out.and_then(|o| {
+        // The script's own message (no such platform, no OpenMM) is its last line.
+        let err = String::from_utf8_lossy(&o.stderr);
+        let why = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        anyhow::ensure!(
+            o.status.success(),
+            "the OpenMM run failed ({}): {why}",
+            o.status
+        );
         read_summary(&dir.join("md.json"))
     });
     match summary {
@@ -201,7 +232,12 @@ fn run_openmm(
 
 /// Steps per second of OpenMM measured now with a short run of the stored run's
 /// settings; `None` (with the reason logged) when no OpenMM can be started.
-fn live_openmm_rate(python: &str, pdb: &Path, md: &OpenMmSummary) -> Option<f64> {
+fn live_openmm_rate(
+    python: &str,
+    pdb: &Path,
+    platform: &str,
+    md: &OpenMmSummary,
+) -> Option<OpenMmRate> {
     let args = [
         "--ns".to_string(),
         "0.02".into(),
@@ -214,10 +250,10 @@ fn live_openmm_rate(python: &str, pdb: &Path, md: &OpenMmSummary) -> Option<f64>
         "--threads".into(),
         md.threads.unwrap_or(1).to_string(),
     ];
-    match run_openmm(python, pdb, "openmm", &args) {
+    match run_openmm(python, pdb, "openmm", platform, &args) {
         Ok((dir, summary)) => {
             std::fs::remove_dir_all(&dir).ok();
-            Some(summary.md_steps_per_second)
+            Some(OpenMmRate::of(&summary))
         }
         Err(e) => {
             tracing::warn!("{e:#}; using the stored run's speed");
@@ -226,9 +262,41 @@ fn live_openmm_rate(python: &str, pdb: &Path, md: &OpenMmSummary) -> Option<f64>
     }
 }
 
+/// OpenMM's speed, and the platform that made it.
+pub struct OpenMmRate {
+    pub steps_per_s: f64,
+    /// "CUDA (mixed)", "CPU, 2 threads", ...
+    pub platform: String,
+}
+
+impl OpenMmRate {
+    fn of(s: &OpenMmSummary) -> Self {
+        let platform = match s.platform.as_deref() {
+            None | Some("CPU") => match s.threads.unwrap_or(1) {
+                1 => "CPU, 1 thread".to_string(),
+                t => format!("CPU, {t} threads"),
+            },
+            Some(p) => match &s.precision {
+                Some(prec) => format!("{p} ({prec})"),
+                None => p.to_string(),
+            },
+        };
+        OpenMmRate {
+            steps_per_s: s.md_steps_per_second,
+            platform,
+        }
+    }
+}
+
 /// OpenMM's steps per second on `pdb` now, with the data's settings (amber14 + GBn2,
-/// 2 fs) on `threads` CPU threads: a short run of 0.02 ns after 2 ps of equilibration.
-pub fn openmm_rate_now(python: &str, pdb: &Path, threads: usize) -> anyhow::Result<f64> {
+/// 2 fs) on `platform` (`threads` CPU threads on the CPU): a short run of 0.02 ns
+/// after 2 ps of equilibration.
+pub fn openmm_rate_now(
+    python: &str,
+    pdb: &Path,
+    threads: usize,
+    platform: &str,
+) -> anyhow::Result<OpenMmRate> {
     let args = [
         "--ns".to_string(),
         "0.02".into(),
@@ -237,15 +305,16 @@ pub fn openmm_rate_now(python: &str, pdb: &Path, threads: usize) -> anyhow::Resu
         "--threads".into(),
         threads.to_string(),
     ];
-    let (dir, summary) = run_openmm(python, pdb, "openmm-rate", &args)?;
+    let (dir, summary) = run_openmm(python, pdb, "openmm-rate", platform, &args)?;
     std::fs::remove_dir_all(&dir).ok();
-    Ok(summary.md_steps_per_second)
+    Ok(OpenMmRate::of(&summary))
 }
 
 /// OpenMM on `pdb` for `seconds` of production, now: its frames and its own summary.
 fn live_openmm_run(
     python: &str,
     pdb: &Path,
+    platform: &str,
     seconds: f64,
     n: usize,
 ) -> anyhow::Result<(Vec<Vec<f64>>, OpenMmSummary)> {
@@ -258,7 +327,7 @@ fn live_openmm_run(
         "--max-seconds".into(),
         seconds.to_string(),
     ];
-    let (dir, summary) = run_openmm(python, pdb, "live-md", &args)?;
+    let (dir, summary) = run_openmm(python, pdb, "live-md", platform, &args)?;
     let frames = read_trajectory(&dir.join("md.dcd"), n);
     std::fs::remove_dir_all(&dir).ok();
     Ok((frames?.frames, summary))
@@ -303,11 +372,20 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
         per.iter().map(|r| r.ramachandran_jsd).sum::<f64>() / per.len().max(1) as f64
     };
 
+    // The two sides on the same hardware: OpenMM on a GPU platform when walk-jump's
+    // network runs on a GPU (falling back to the CPU where OpenMM has none).
+    let wj_kind = resolved_backend(&a.backend)?;
+    let platform = match a.openmm_platform.first().map(String::as_str) {
+        None | Some("auto") if wj_kind == BackendKind::Wgpu => "best",
+        None | Some("auto") => "CPU",
+        Some(p) => p,
+    };
+
     // MD: JSD of growing prefixes of an independent OpenMM run, made now or stored.
     let (md_frames, stored, live) = match a.live_md_seconds {
         Some(s) => {
-            let (frames, summary) = live_openmm_run(&a.python, pdb, s, n)?;
-            let rate = summary.md_steps_per_second;
+            let (frames, summary) = live_openmm_run(&a.python, pdb, platform, s, n)?;
+            let rate = OpenMmRate::of(&summary);
             (frames, summary, Some(rate))
         }
         None => {
@@ -323,11 +401,13 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
                 a.md_traj.with_extension("json")
             };
             let stored = read_summary(&md_json)?;
-            let live = live_openmm_rate(&a.python, pdb, &stored);
+            let live = live_openmm_rate(&a.python, pdb, platform, &stored);
             (frames, stored, live)
         }
     };
-    let steps_per_s = live.unwrap_or(stored.md_steps_per_second);
+    let measured_now = live.is_some();
+    let md_speed = live.unwrap_or_else(|| OpenMmRate::of(&stored));
+    let steps_per_s = md_speed.steps_per_s;
     let cost = model_cost(model, &st.topology, &a.training_md, steps_per_s)?;
     let steps_per_frame = stored.save_every_ps * 1000.0 / stored.dt_fs;
     let seconds_per_frame = steps_per_frame / steps_per_s;
@@ -343,20 +423,19 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
     }
 
     // Walk-jump, live.
-    let den = learned_denoiser(model, &a.backend, &st.topology)?;
-    let backend = den.name();
-    let sigma = den.trained_sigma().context("learned models know their σ")?;
+    let sigma = read_model_meta(model)?.sigma;
     let params = WalkParams {
-        clip: Some(WalkParams::auto_clip(den.dim(), sigma)),
+        clip: Some(WalkParams::auto_clip(3 * n, sigma)),
         ..WalkParams::defaults(sigma)
     };
-    let mut wj = WalkJump::new(
+    let start = WalkStart {
         params,
-        den,
-        vec![st.positions.clone()],
-        a.wj_chains.max(1),
-        11,
-    )?;
+        starts: vec![st.positions.clone()],
+        chains: a.wj_chains.max(1),
+        seed: 11,
+    };
+    let mut wj = learned_walk_at(a.wj_walk, wj_kind.name(), model, &st.topology, start)?;
+    let backend = wj.denoiser_name();
     let mut wj_ens = PeptideEnsemble::new(&st.topology);
     let mut wj_curve = vec![];
     let t0 = Instant::now();
@@ -390,9 +469,10 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
         md_frames.len().min(reference.frames)
     );
     println!(
-        "OpenMM: {:.0} steps/s ({}), {:.3} s per {} ps frame; {} frames of {}",
+        "OpenMM: {:.0} steps/s on {} ({}), {:.3} s per {} ps frame; {} frames of {}",
         steps_per_s,
-        if live.is_some() {
+        md_speed.platform,
+        if measured_now {
             "measured now"
         } else {
             "stored run"
@@ -467,7 +547,8 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
     }
     Ok(serde_json::json!({
         "reference": a.reference, "md_traj": a.md_traj,
-        "openmm_steps_per_s": steps_per_s, "openmm_speed_measured_now": live.is_some(),
+        "openmm_steps_per_s": steps_per_s, "openmm_speed_measured_now": measured_now,
+        "openmm_platform": md_speed.platform, "walkjump_walk": format!("{:?}", a.wj_walk).to_lowercase(),
         "openmm_seconds_per_frame": seconds_per_frame,
         "walkjump_backend": backend, "walkjump_chains": wj.chains(), "walkjump_steps": steps,
         "walkjump_kept_jumps": wj_ens.frames, "walkjump_seconds": wj_seconds,

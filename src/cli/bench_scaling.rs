@@ -9,13 +9,14 @@
 //! back every step since one is recorded every step). Cells whose step would take longer than the budget are
 //! skipped, and said to be, rather than run for minutes.
 
-use super::sample::{learned_denoiser, WalkPlace};
+use super::bench_md::{openmm_rate_now, OpenMmRate};
+use super::sample::{learned_walk_at, WalkPlace};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use walkjump::molecule::{build_peptide, load_structure, LoadOptions, Structure};
-use walkjump::nn::{load_device_walk, read_model_meta, wgpu_available, BackendKind, WalkStart};
-use walkjump::sampler::{Walk, WalkJump, WalkParams};
+use walkjump::nn::{read_model_meta, wgpu_available, BackendKind, WalkStart};
+use walkjump::sampler::{Walk, WalkParams};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ScalingArgs {
@@ -45,6 +46,25 @@ pub struct ScalingArgs {
     pub openmm_threads: Option<usize>,
 }
 
+/// The OpenMM platforms the table times: `auto` is the CPU (all threads) and, where
+/// OpenMM has one, a GPU platform (the peer of wgpu on the same card).
+fn scaling_platforms(asked: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for p in asked {
+        let add: &[&str] = if p == "auto" {
+            &["CPU", "gpu"]
+        } else {
+            &[p.as_str()]
+        };
+        for q in add {
+            if !out.iter().any(|o| o == q) {
+                out.push(q.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// Seconds a step of `chains` takes: one untimed step, then steps for `secs` (at least one).
 fn step_seconds(wj: &mut dyn Walk, secs: f64) -> anyhow::Result<f64> {
     wj.step()?;
@@ -61,6 +81,7 @@ pub fn run(
     a: &ScalingArgs,
     seconds: f64,
     python: &str,
+    openmm_platforms: &[String],
     model: &Path,
     pdb: &Path,
 ) -> anyhow::Result<Vec<serde_json::Value>> {
@@ -143,22 +164,13 @@ pub fn run(
                     clip: Some(WalkParams::auto_clip(3 * n, sigma)),
                     ..WalkParams::defaults(sigma)
                 };
-                let starts = vec![st.positions.clone()];
-                let mut wj: Box<dyn Walk> = match place {
-                    WalkPlace::Host => {
-                        let den = learned_denoiser(model, kind.name(), &st.topology)?;
-                        Box::new(WalkJump::new(params, den, starts, chains, 3)?)
-                    }
-                    WalkPlace::Device => {
-                        let start = WalkStart {
-                            params,
-                            starts,
-                            chains,
-                            seed: 3,
-                        };
-                        load_device_walk(kind, model, &st.topology, start)?
-                    }
+                let start = WalkStart {
+                    params,
+                    starts: vec![st.positions.clone()],
+                    chains,
+                    seed: 3,
                 };
+                let mut wj = learned_walk_at(place, kind.name(), model, &st.topology, start)?;
                 let step = step_seconds(wj.as_mut(), seconds)?;
                 per_chain = Some(step / chains as f64);
                 let rate = chains as f64 / step;
@@ -173,20 +185,25 @@ pub fn run(
             }
             println!();
         }
-        match super::bench_md::openmm_rate_now(python, file, threads) {
-            Ok(steps) => {
-                // The training data saved a frame every picosecond (500 steps of 2 fs).
-                println!(
-                    "OpenMM   {steps:.0} steps/s on {threads} CPU threads = {:.0} ns/day = {:.2} frames/s at 1 ps a frame",
-                    steps * 2e-6 * 86_400.0,
-                    steps / 500.0
-                );
-                rows.push(
-                    serde_json::json!({"scaling": true, "molecule": name, "atoms": n,
-                    "openmm_steps_per_s": steps, "openmm_threads": threads, "dt_fs": 2.0}),
-                );
+        for platform in scaling_platforms(openmm_platforms) {
+            match openmm_rate_now(python, file, threads, &platform) {
+                Ok(OpenMmRate {
+                    steps_per_s: steps,
+                    platform,
+                }) => {
+                    // The training data saved a frame every picosecond (500 steps of 2 fs).
+                    println!(
+                        "OpenMM   {steps:.0} steps/s on {platform} = {:.0} ns/day = {:.2} frames/s at 1 ps a frame",
+                        steps * 2e-6 * 86_400.0,
+                        steps / 500.0
+                    );
+                    rows.push(
+                        serde_json::json!({"scaling": true, "molecule": name, "atoms": n,
+                        "openmm_steps_per_s": steps, "openmm_platform": platform, "dt_fs": 2.0}),
+                    );
+                }
+                Err(e) => println!("OpenMM   on {platform}: not measured: {e:#}"),
             }
-            Err(e) => println!("OpenMM   not measured: {e:#}"),
         }
     }
     Ok(rows)

@@ -179,22 +179,45 @@ fn learned_walk(
         .unwrap_or(walkjump::nn::read_model_meta(model)?.sigma);
     let params = params(sigma);
     params.validate()?;
-    Ok(match a.walk {
-        WalkPlace::Device => {
-            let start = WalkStart {
-                params,
-                starts,
-                chains: a.chains,
-                seed: a.seed,
-            };
-            load_device_walk(backend_kind(&a.backend)?, model, topology, start)
-                .with_context(|| format!("loading model {}", model.display()))?
-        }
+    let start = WalkStart {
+        params,
+        starts,
+        chains: a.chains,
+        seed: a.seed,
+    };
+    learned_walk_at(a.walk, &a.backend, model, topology, start)
+}
+
+/// A walk with the learned model `model` on `backend` whose state lives at `place`:
+/// on the network's device (f32, one copy per recorded jump) or on the host (f64).
+/// `sample`, `bench --scaling` and `bench --versus-md` all build theirs here.
+pub fn learned_walk_at(
+    place: WalkPlace,
+    backend: &str,
+    model: &std::path::Path,
+    topology: &walkjump::molecule::Topology,
+    start: WalkStart,
+) -> anyhow::Result<Box<dyn Walk>> {
+    Ok(match place {
+        WalkPlace::Device => load_device_walk(backend_kind(backend)?, model, topology, start)
+            .with_context(|| format!("loading model {}", model.display()))?,
         WalkPlace::Host => {
-            let den = learned_denoiser(model, &a.backend, topology)?;
-            Box::new(WalkJump::new(params, den, starts, a.chains, a.seed)?)
+            let den = learned_denoiser(model, backend, topology)?;
+            Box::new(WalkJump::new(
+                start.params,
+                den,
+                start.starts,
+                start.chains,
+                start.seed,
+            )?)
         }
     })
+}
+
+/// `--backend` resolved the way `sample` resolves it: `auto` to wgpu only on a
+/// hardware GPU, an explicit wgpu without an adapter to ndarray.
+pub fn resolved_backend(backend: &str) -> anyhow::Result<BackendKind> {
+    Ok(backend_kind(backend)?.resolve())
 }
 
 pub fn run(a: SampleArgs) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ and <out>.json with the settings and timings.
 import argparse
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -22,6 +23,32 @@ import openmm.app as app
 import openmm.unit as u
 
 KB = u.BOLTZMANN_CONSTANT_kB * u.AVOGADRO_CONSTANT_NA
+
+
+def pick_platform(want):
+    """The OpenMM platform named by `want`; exits with status 3 and says which platforms
+    this OpenMM has when a GPU platform is asked for and there is none."""
+    have = [mm.Platform.getPlatform(i).getName() for i in range(mm.Platform.getNumPlatforms())]
+    gpus = [n for n in ("CUDA", "OpenCL") if n in have]
+    if want == "best":
+        want = gpus[0] if gpus else "CPU"
+    elif want == "gpu":
+        if not gpus:
+            print(f"no GPU platform in this OpenMM (it has {', '.join(have)})", file=sys.stderr)
+            raise SystemExit(3)
+        want = gpus[0]
+    if want not in have:
+        print(f"OpenMM has no {want} platform (it has {', '.join(have)})", file=sys.stderr)
+        raise SystemExit(3)
+    return mm.Platform.getPlatformByName(want)
+
+
+def precision(sim):
+    """The GPU platforms' float precision (single, mixed or double); None on the CPU."""
+    plat = sim.context.getPlatform()
+    if "Precision" in plat.getPropertyNames():
+        return plat.getPropertyValue(sim.context, "Precision")
+    return None
 
 
 def main():
@@ -38,7 +65,10 @@ def main():
     p.add_argument("--temperature", type=float, default=300.0)
     p.add_argument("--equilibrate-ps", type=float, default=100.0)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="CPU platform only")
+    p.add_argument("--platform", default="CPU",
+                   help="CPU, CUDA, OpenCL, gpu (CUDA or else OpenCL; fails without one) "
+                        "or best (a GPU platform when OpenMM has one, else CPU)")
     p.add_argument("--max-seconds", type=float, default=None,
                    help="stop production after this much wall-clock time (frames so far are kept)")
     p.add_argument("--exit-with-parent", action="store_true",
@@ -54,8 +84,9 @@ def main():
     temperature = a.temperature * u.kelvin
     integ = mm.LangevinMiddleIntegrator(temperature, a.friction / u.picosecond, a.dt_fs * u.femtosecond)
     integ.setRandomNumberSeed(a.seed)
-    platform = mm.Platform.getPlatformByName("CPU")
-    sim = app.Simulation(pdb.topology, system, integ, platform, {"Threads": str(a.threads)})
+    platform = pick_platform(a.platform)
+    props = {"Threads": str(a.threads)} if platform.getName() == "CPU" else {}
+    sim = app.Simulation(pdb.topology, system, integ, platform, props)
     sim.context.setPositions(pdb.positions)
     sim.minimizeEnergy()
     sim.context.setVelocitiesToTemperature(temperature, a.seed)
@@ -105,7 +136,9 @@ def main():
         "equilibrate_ps": a.equilibrate_ps,
         "frames": n_frames,
         "seed": a.seed,
-        "threads": a.threads,
+        "platform": platform.getName(),
+        "precision": precision(sim),
+        "threads": a.threads if platform.getName() == "CPU" else None,
         "wall_seconds_production": wall,
         "md_steps_per_second": n_frames * steps_per_save / wall,
         "positions_unit": "angstrom",
