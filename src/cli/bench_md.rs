@@ -63,7 +63,8 @@ pub struct VersusMdArgs {
     /// OpenMM platform(s), comma-separated: CPU, CUDA, OpenCL, gpu (CUDA or else
     /// OpenCL) or auto. With --versus-md the first is used, and auto is a GPU platform
     /// when walk-jump runs on a GPU and OpenMM has one, else the CPU; with --scaling
-    /// each is timed, and auto is the CPU and a GPU platform where there is one.
+    /// each is timed (none: no OpenMM), and auto is the CPU and a GPU platform where
+    /// there is one.
     #[arg(long, value_delimiter = ',', default_value = "auto")]
     pub openmm_platform: Vec<String>,
     /// Where walk-jump's state lives: on the network's device (as `sample` does) or on

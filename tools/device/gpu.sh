@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# What a lent GPU machine (H100/H200, 16 cores) is for, in the order it is worth doing:
+#
+#   bench  issue 14: the sampler's speed on the card, alone on the machine (DEVICE.md:
+#          a bench beside OpenMM workers measured 10x less). The time breakdown
+#          (walkjump bench), then samples/s for 1 to 8,192 chains with the walk on the
+#          device and on the host (wgpu) and on ndarray, for alanine dipeptide and a
+#          67-atom peptide, beside OpenMM on CUDA and on the CPU, same run. ~3 min.
+#   train  issue 13: the transferable model's data and training. OpenMM on CUDA and
+#          the CPU cores makes the training peptides for MD_S seconds, then two models
+#          train at once on the card (one does not fill it) for TRAIN_MIN minutes,
+#          then both are sampled on the held-out peptides at once. ~8 min.
+#   all    both, bench first.
+#
+# Stage first, on the 2-core machine: bash tools/device/prepare.sh. Then one device
+# call per part (each under the 10-minute limit of a call), carry [".gl", ".whl",
+# ".bin"]: "bash tools/device/gpu.sh bench", then at once "bash tools/device/gpu.sh
+# train" (the machine stays warm only 30 s). Outputs go to $OUT as at most 8 files
+# (the device tool's limit), written as each step ends, so a call cut short still
+# returns what it finished.
+#
+# DRY=1 runs the same steps here on the CPU (ndarray, lavapipe's wgpu skipped, small
+# budgets, this machine's OpenMM), to check the script before a GPU is spent on it:
+#   DRY=1 OUT=/tmp/gpu-dry bash tools/device/gpu.sh all
+set -u
+PART=${1:-all}
+OUT=${OUT:-/tmp/out}
+DRY=${DRY:-0}
+mkdir -p "$OUT"
+log() { echo "[$(date +%T)] $*" | tee -a "$OUT/steps.log"; }
+# The two transferable models trained side by side (their flags after `train`).
+MODEL_A=${MODEL_A:---sigma 0.4}
+MODEL_B=${MODEL_B:---sigma 0.3}
+
+if [ "$DRY" = 1 ]; then
+  W=${WALKJUMP:-${CARGO_TARGET_DIR:-$HOME/.cache/walkjump/target}/release/walkjump}
+  PY=${WALKJUMP_PYTHON:-python3}
+  NET=ndarray; WALKS=device; CHAINS=1,16; CELL_S=2; BENCH_S=0.5
+  MD_S=${MD_S:-25}; TRAIN_MIN=${TRAIN_MIN:-0.4}; WORKERS=2; CUDA_WORKERS=0
+  EVAL_CHAINS=2; EVAL_STEPS=60; BATCH=8
+  export VK_ICD_FILENAMES=/nonexistent   # lavapipe would take minutes per wgpu cell
+else
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json XDG_RUNTIME_DIR=/tmp/xdg
+  export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+  mkdir -p /tmp/xdg /tmp/site
+  python3 -c "import tarfile; tarfile.open('.whl/site.tar.xz').extractall('/tmp/site')" || exit 1
+  export PYTHONPATH=/tmp/site
+  python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.bin/walkjump.xz'), open('/tmp/walkjump', 'wb'))" \
+    && chmod +x /tmp/walkjump || exit 1
+  W=/tmp/walkjump; PY=python3
+  NET=wgpu; WALKS=device,host; CHAINS=1,16,128,1024,8192; CELL_S=8; BENCH_S=2
+  MD_S=${MD_S:-120}; TRAIN_MIN=${TRAIN_MIN:-4}; WORKERS=16; CUDA_WORKERS=4
+  EVAL_CHAINS=16; EVAL_STEPS=400; BATCH=128
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+fi
+export PYTHONUNBUFFERED=1
+log "binary $(cat .bin/commit 2>/dev/null || git rev-parse HEAD 2>/dev/null), checkout $(git rev-parse --short HEAD 2>/dev/null)"
+"$PY" -c "import openmm as mm; print('OpenMM', mm.__version__, [mm.Platform.getPlatform(i).getName() for i in range(mm.Platform.getNumPlatforms())])" \
+  | tee -a "$OUT/steps.log"
+
+bench() {
+  log "bench: time breakdown"
+  "$W" bench --seconds "$BENCH_S" --json "$OUT/bench_breakdown.json" >"$OUT/bench_breakdown.txt" 2>&1
+  log "bench: scaling, $NET (walk: $WALKS), OpenMM on the CPU and a GPU platform"
+  "$W" bench --scaling --python "$PY" --scaling-backends "$NET" --scaling-walks "$WALKS" \
+    --scaling-chains "$CHAINS" --scaling-cell-seconds "$CELL_S" --seconds "$BENCH_S" \
+    --json "$OUT/scaling_gpu.json" >"$OUT/scaling_gpu.txt" 2>&1
+  if [ "$NET" != ndarray ]; then
+    log "bench: scaling, ndarray on the machine's cores (no OpenMM again)"
+    "$W" bench --scaling --python "$PY" --scaling-backends ndarray --scaling-walks device \
+      --scaling-chains "$CHAINS" --scaling-cell-seconds "$CELL_S" --seconds "$BENCH_S" \
+      --openmm-platform none --json "$OUT/scaling_cpu.json" >"$OUT/scaling_cpu.txt" 2>&1
+  fi
+  tail -n 30 "$OUT"/scaling_*.txt
+  tar -C "$OUT" -czf "$OUT/bench.tgz" --remove-files $(cd "$OUT" && ls bench_breakdown.* scaling_*.*)
+}
+
+train() {
+  log "train: OpenMM data for ${MD_S} s ($WORKERS workers, $CUDA_WORKERS on CUDA)"
+  jobs=tools/openmm/jobs/train.json
+  if [ "$DRY" = 1 ]; then
+    jobs=/tmp/gpu-dry-jobs.json
+    echo '[{"sequence":"KW","split":"train","ns":0.01,"seed":1},{"sequence":"G","split":"train","ns":0.01,"seed":2}]' >"$jobs"
+  fi
+  rm -rf /tmp/pep /tmp/model-* /tmp/eval-a /tmp/eval-b
+  jobs=$(realpath "$jobs")
+  (cd tools/openmm && "$PY" batch_md.py --jobs "$jobs" --out /tmp/pep --workers "$WORKERS" \
+    --cuda-workers "$CUDA_WORKERS" --deadline-s "$MD_S" --save-ps 0.5) >"$OUT/md.log" 2>&1
+  tail -n 3 "$OUT/md.log"
+  log "train: two models at once on $NET for $TRAIN_MIN min: [$MODEL_A] and [$MODEL_B]"
+  common=(train --manifest /tmp/pep/manifest.json --manifest assets/data/peptides/manifest.json
+    --manifest assets/data/ala2-manifest.json --backend "$NET" --objective dsm --steps 1000000
+    --max-minutes "$TRAIN_MIN" --batch "$BATCH" --hidden 48 --layers 4 --validate-every 250
+    --checkpoint-every 100000)
+  # shellcheck disable=SC2086
+  "$W" "${common[@]}" $MODEL_A --out /tmp/model-a.wjm >"$OUT/train-a.log" 2>&1 &
+  # shellcheck disable=SC2086
+  "$W" "${common[@]}" $MODEL_B --out /tmp/model-b.wjm >"$OUT/train-b.log" 2>&1 &
+  wait
+  tail -n 2 "$OUT"/train-*.log
+  log "train: sampling the held-out peptides with both at once ($EVAL_CHAINS chains x $EVAL_STEPS steps)"
+  for m in a b; do
+    [ -f /tmp/model-$m.wjm ] && WALKJUMP="$W" bash tools/evaluate_peptides.sh /tmp/model-$m.wjm \
+      /tmp/eval-$m "$EVAL_CHAINS" "$EVAL_STEPS" "$NET" >"$OUT/eval-$m.log" 2>&1 &
+  done
+  wait
+  for m in a b; do tail -n 12 /tmp/eval-$m/test.md 2>/dev/null; done
+  log "train: packing"
+  # The evaluations' tables, not their sample trajectories (too large to come back).
+  made=$(cd /tmp && ls model-*.wjm model-*.wjm.json eval-*/*.json eval-*/*.md 2>/dev/null)
+  [ -n "$made" ] && tar -C /tmp -czf "$OUT/models.tgz" $made
+  # The data, for training on after the machine is gone (xz: the 16 MiB a file may hold).
+  tar -C /tmp -cf - pep | xz -T0 -6 | split -b 15M - "$OUT/pep.tar.xz."
+  tar -C "$OUT" -czf "$OUT/train-logs.tgz" --remove-files $(cd "$OUT" && ls md.log train-*.log eval-*.log)
+}
+
+case "$PART" in
+  bench) bench ;;
+  train) train ;;
+  all) bench; train ;;
+  *) echo "usage: gpu.sh bench|train|all"; exit 2 ;;
+esac
+log done
+ls -la "$OUT"
