@@ -13,7 +13,8 @@
 #        and command "bash tools/device/gpu.sh all"; see tools/device/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/walkjump/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/walkjump/target}
+TARGET=$CARGO_TARGET_DIR
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p .gl .whl .bin
@@ -42,7 +43,7 @@ cargo build --release
 strip -o "$WORK/walkjump" "$TARGET/release/walkjump"
 xz -T2 -6 -c "$WORK/walkjump" >.bin/walkjump.xz
 git rev-parse HEAD >.bin/commit
-git diff --quiet HEAD || echo "warning: the checkout has uncommitted changes; the binary has them too"
+git diff --quiet HEAD || echo "warning: uncommitted changes: .bin/commit names HEAD, but the binary is built from the working tree"
 
 du -ch .gl .whl .bin | tail -1
 total=$(( $(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1) + $(du -cb .gl .whl .bin | tail -1 | cut -f1) ))
