@@ -41,6 +41,8 @@ fn meta(t: &Topology, sigma: f64) -> ModelMeta {
 /// its construction, not from what it learned.
 fn random_denoiser<B: Backend>(device: B::Device) -> LearnedDenoiser<B> {
     let (t, _) = ala2();
+    // Seeded, so a test's margins are the same on every run.
+    B::seed(&device, 5);
     let m = LearnedModel::<B>::new(meta(&t, 0.4), &device);
     LearnedDenoiser::new(m, &t, device, "test").unwrap()
 }
@@ -133,12 +135,21 @@ fn a_mirror_image_is_not_forced_to_give_the_mirrored_output() {
     let m = Matrix3::from_diagonal(&Vector3::new(1.0, 1.0, -1.0));
     let mirrored_out = transform(&xhat(&d, &y), &m, [0.0; 3]);
     let out_of_mirror = xhat(&d, &transform(&y, &m, [0.0; 3]));
-    // An E(3)-equivariant network would make these equal; the cross products do not.
+    // An E(3)-equivariant network would make these equal, up to the f32 rounding a
+    // proper rotation shows (the control, same weights and inputs); the cross
+    // products do not. At random weights the mirror difference is 5-28 % of the
+    // network's term over seeds 0-15 (4.9 % in one unseeded run, which failed the
+    // old 5 % bound), the rotation's rounding 3e-6-4e-5 of it.
     let diff = max_abs_diff(&mirrored_out, &out_of_mirror);
+    let r = Rotation3::from_euler_angles(0.7, -1.3, 2.2).into_inner();
+    let rounding = max_abs_diff(
+        &transform(&xhat(&d, &y), &r, [0.0; 3]),
+        &xhat(&d, &transform(&y, &r, [0.0; 3])),
+    );
     let net = network_term(&d, &y);
     assert!(
-        diff > 0.05 * net,
-        "mirror-symmetric output (max diff {diff}, network term {net})"
+        diff > 0.01 * net && diff > 100.0 * rounding,
+        "mirror-symmetric output (max diff {diff}, network term {net}, rotation rounding {rounding})"
     );
 }
 
