@@ -19,7 +19,7 @@ use std::time::Instant;
 use walkjump::analysis::peptide::{compare, PeptideEnsemble};
 use walkjump::io::read_trajectory;
 use walkjump::molecule::{load_structure, LoadOptions};
-use walkjump::nn::{read_model_meta, BackendKind, WalkStart};
+use walkjump::nn::{gpu_adapter, read_model_meta, BackendKind, WalkStart};
 use walkjump::sampler::WalkParams;
 
 /// JSD levels at which the two are compared.
@@ -375,10 +375,15 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
 
     // The two sides on the same hardware: OpenMM on a GPU platform when walk-jump's
     // network runs on a GPU (falling back to the CPU where OpenMM has none).
+    // (wgpu on a software driver such as lavapipe runs on the CPU: OpenMM there too.)
     let wj_kind = resolved_backend(&a.backend)?;
+    let on_gpu = wj_kind == BackendKind::Wgpu && gpu_adapter().is_some();
     let platform = match a.openmm_platform.first().map(String::as_str) {
-        None | Some("auto") if wj_kind == BackendKind::Wgpu => "best",
+        None | Some("auto") if on_gpu => "best",
         None | Some("auto") => "CPU",
+        Some("none") => anyhow::bail!(
+            "--versus-md needs OpenMM's speed: give --openmm-platform auto, CPU, CUDA, OpenCL or gpu"
+        ),
         Some(p) => p,
     };
 

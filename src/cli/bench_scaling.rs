@@ -47,14 +47,15 @@ pub struct ScalingArgs {
 }
 
 /// The OpenMM platforms the table times: `auto` is the CPU (all threads) and, where
-/// OpenMM has one, a GPU platform (the peer of wgpu on the same card).
+/// OpenMM has one, a GPU platform (the peer of wgpu on the same card); `none` skips
+/// OpenMM.
 fn scaling_platforms(asked: &[String]) -> Vec<String> {
     let mut out: Vec<String> = vec![];
     for p in asked {
-        let add: &[&str] = if p == "auto" {
-            &["CPU", "gpu"]
-        } else {
-            &[p.as_str()]
+        let add: &[&str] = match p.as_str() {
+            "auto" => &["CPU", "gpu"],
+            "none" => &[],
+            p => &[p],
         };
         for q in add {
             if !out.iter().any(|o| o == q) {

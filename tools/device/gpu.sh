@@ -16,8 +16,9 @@
 # call per part (each under the 10-minute limit of a call), carry [".gl", ".whl",
 # ".bin"]: "bash tools/device/gpu.sh bench", then at once "bash tools/device/gpu.sh
 # train" (the machine stays warm only 30 s). Outputs go to $OUT as at most 8 files
-# (the device tool's limit), written as each step ends, so a call cut short still
-# returns what it finished.
+# (the device tool's limit): the bench's as one file at its end, the MD data as soon
+# as it is made, the models as soon as they are trained, so a call cut short during
+# the evaluation still returns the data and the models.
 #
 # DRY=1 runs the same steps here on the CPU (ndarray, lavapipe's wgpu skipped, small
 # budgets, this machine's OpenMM), to check the script before a GPU is spent on it:
@@ -25,6 +26,7 @@
 set -u
 PART=${1:-all}
 OUT=${OUT:-/tmp/out}
+LOGS=/tmp/device-logs
 DRY=${DRY:-0}
 mkdir -p "$OUT"
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/steps.log"; }
@@ -84,36 +86,52 @@ train() {
     jobs=/tmp/gpu-dry-jobs.json
     echo '[{"sequence":"KW","split":"train","ns":0.01,"seed":1},{"sequence":"G","split":"train","ns":0.01,"seed":2}]' >"$jobs"
   fi
-  rm -rf /tmp/pep /tmp/model-* /tmp/eval-a /tmp/eval-b
+  rm -rf /tmp/pep /tmp/model-* /tmp/eval-a /tmp/eval-b "$LOGS"
+  mkdir -p "$LOGS"
   jobs=$(realpath "$jobs")
   (cd tools/openmm && "$PY" batch_md.py --jobs "$jobs" --out /tmp/pep --workers "$WORKERS" \
-    --cuda-workers "$CUDA_WORKERS" --deadline-s "$MD_S" --save-ps 0.5) >"$OUT/md.log" 2>&1
-  tail -n 3 "$OUT/md.log"
+    --cuda-workers "$CUDA_WORKERS" --deadline-s "$MD_S" --save-ps 0.5) >"$LOGS/md.log" 2>&1
+  tail -n 3 "$LOGS/md.log"
+  # The data first, for training on after the machine is gone (xz through Python:
+  # the machine may have no xz binary; parts of 15 MiB, the most a file may hold).
+  tar -C /tmp -cf - pep | "$PY" -c "import lzma, shutil, sys; shutil.copyfileobj(sys.stdin.buffer, lzma.open(sys.stdout.buffer, 'wb', preset=6))" \
+    | split -b 15M - "$OUT/pep.tar.xz."
+  ls "$OUT"/pep.tar.xz.* >/dev/null 2>&1 || log "train: the MD data could not be packed"
+  pack_logs
   log "train: two models at once on $NET for $TRAIN_MIN min: [$MODEL_A] and [$MODEL_B]"
   common=(train --manifest /tmp/pep/manifest.json --manifest assets/data/peptides/manifest.json
     --manifest assets/data/ala2-manifest.json --backend "$NET" --objective dsm --steps 1000000
     --max-minutes "$TRAIN_MIN" --batch "$BATCH" --hidden 48 --layers 4 --validate-every 250
     --checkpoint-every 100000)
   # shellcheck disable=SC2086
-  "$W" "${common[@]}" $MODEL_A --out /tmp/model-a.wjm >"$OUT/train-a.log" 2>&1 &
+  "$W" "${common[@]}" $MODEL_A --out /tmp/model-a.wjm >"$LOGS/train-a.log" 2>&1 &
   # shellcheck disable=SC2086
-  "$W" "${common[@]}" $MODEL_B --out /tmp/model-b.wjm >"$OUT/train-b.log" 2>&1 &
+  "$W" "${common[@]}" $MODEL_B --out /tmp/model-b.wjm >"$LOGS/train-b.log" 2>&1 &
   wait
-  tail -n 2 "$OUT"/train-*.log
+  tail -n 2 "$LOGS"/train-*.log
+  pack_models
+  pack_logs
   log "train: sampling the held-out peptides with both at once ($EVAL_CHAINS chains x $EVAL_STEPS steps)"
   for m in a b; do
     [ -f /tmp/model-$m.wjm ] && WALKJUMP="$W" bash tools/evaluate_peptides.sh /tmp/model-$m.wjm \
-      /tmp/eval-$m "$EVAL_CHAINS" "$EVAL_STEPS" "$NET" >"$OUT/eval-$m.log" 2>&1 &
+      /tmp/eval-$m "$EVAL_CHAINS" "$EVAL_STEPS" "$NET" >"$LOGS/eval-$m.log" 2>&1 &
   done
   wait
   for m in a b; do tail -n 12 /tmp/eval-$m/test.md 2>/dev/null; done
   log "train: packing"
+  pack_models
+  pack_logs
+}
+
+# The step logs, kept outside $OUT (whose file count is limited) and packed anew.
+pack_logs() { tar -C "$LOGS" -czf "$OUT/train-logs.tgz" .; }
+
+# The models and whatever evaluation tables exist, into one file (rewritten when more
+# exist), so a call cut short during the evaluation still brings the models back.
+pack_models() {
   # The evaluations' tables, not their sample trajectories (too large to come back).
   made=$(cd /tmp && ls model-*.wjm model-*.wjm.json eval-*/*.json eval-*/*.md 2>/dev/null)
   [ -n "$made" ] && tar -C /tmp -czf "$OUT/models.tgz" $made
-  # The data, for training on after the machine is gone (xz: the 16 MiB a file may hold).
-  tar -C /tmp -cf - pep | xz -T0 -6 | split -b 15M - "$OUT/pep.tar.xz."
-  tar -C "$OUT" -czf "$OUT/train-logs.tgz" --remove-files $(cd "$OUT" && ls md.log train-*.log eval-*.log)
 }
 
 case "$PART" in

@@ -10,7 +10,7 @@
 # never uses (CHARMM, AMOEBA, lipids, GLYCAM): 4.6 MB instead of 17.
 #
 # Usage: bash tools/device/prepare.sh   (then: run with carry [".gl", ".whl", ".bin"]
-#        and command "bash tools/device/gpu.sh all"; see tools/device/README.md)
+#        and commands "bash tools/device/gpu.sh bench", then "... train"; see tools/device/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/walkjump/target}
