@@ -239,28 +239,17 @@ fn live_openmm_rate(
     platform: &str,
     md: &OpenMmSummary,
 ) -> Option<OpenMmRate> {
-    let args = [
-        "--ns".to_string(),
-        "0.02".into(),
-        "--equilibrate-ps".into(),
-        "2".into(),
-        "--save-ps".into(),
+    let settings = [
+        "--save-ps".to_string(),
         md.save_every_ps.to_string(),
         "--dt-fs".into(),
         md.dt_fs.to_string(),
         "--threads".into(),
         md.threads.unwrap_or(1).to_string(),
     ];
-    match run_openmm(python, pdb, "openmm", platform, &args) {
-        Ok((dir, summary)) => {
-            std::fs::remove_dir_all(&dir).ok();
-            Some(OpenMmRate::of(&summary))
-        }
-        Err(e) => {
-            tracing::warn!("{e:#}; using the stored run's speed");
-            None
-        }
-    }
+    short_openmm_rate(python, pdb, platform, &settings)
+        .map_err(|e| tracing::warn!("{e:#}; using the stored run's speed"))
+        .ok()
 }
 
 /// OpenMM's speed, and the platform that made it.
@@ -290,22 +279,36 @@ impl OpenMmRate {
 }
 
 /// OpenMM's steps per second on `pdb` now, with the data's settings (amber14 + GBn2,
-/// 2 fs) on `platform` (`threads` CPU threads on the CPU): a short run of 0.02 ns
-/// after 2 ps of equilibration.
+/// 2 fs) on `platform` (`threads` CPU threads on the CPU).
 pub fn openmm_rate_now(
     python: &str,
     pdb: &Path,
     threads: usize,
     platform: &str,
 ) -> anyhow::Result<OpenMmRate> {
-    let args = [
+    short_openmm_rate(
+        python,
+        pdb,
+        platform,
+        &["--threads".into(), threads.to_string()],
+    )
+}
+
+/// OpenMM's speed on `pdb` now on `platform`: a short run (2 ps of equilibration, then
+/// 0.02 ns) with `settings` (more of `ala2_md.py`'s flags).
+fn short_openmm_rate(
+    python: &str,
+    pdb: &Path,
+    platform: &str,
+    settings: &[String],
+) -> anyhow::Result<OpenMmRate> {
+    let mut args = vec![
         "--ns".to_string(),
         "0.02".into(),
         "--equilibrate-ps".into(),
         "2".into(),
-        "--threads".into(),
-        threads.to_string(),
     ];
+    args.extend_from_slice(settings);
     let (dir, summary) = run_openmm(python, pdb, "openmm-rate", platform, &args)?;
     std::fs::remove_dir_all(&dir).ok();
     Ok(OpenMmRate::of(&summary))

@@ -131,6 +131,11 @@ pub fn run(
     );
     for (name, model, st, file) in cases {
         let n = st.topology.n_atoms();
+        let sigma = read_model_meta(model)?.sigma;
+        let params = WalkParams {
+            clip: Some(WalkParams::auto_clip(3 * n, sigma)),
+            ..WalkParams::defaults(sigma)
+        };
         println!();
         println!(
             "samples/s against chains: {name} ({n} atoms), {}, one jump per chain per step",
@@ -160,11 +165,6 @@ pub fn run(
                         "expected_step_s": expected}));
                     continue;
                 }
-                let sigma = read_model_meta(model)?.sigma;
-                let params = WalkParams {
-                    clip: Some(WalkParams::auto_clip(3 * n, sigma)),
-                    ..WalkParams::defaults(sigma)
-                };
                 let start = WalkStart {
                     params,
                     starts: vec![st.positions.clone()],
