@@ -40,6 +40,8 @@ pub struct BenchArgs {
     pub versus: super::bench_md::VersusMdArgs,
     #[command(flatten)]
     pub scaling: super::bench_scaling::ScalingArgs,
+    #[command(flatten)]
+    pub pairs: super::bench_pairs::PairsArgs,
 }
 
 /// Run `f` in rounds until `secs` have passed; returns units per second.
@@ -62,6 +64,15 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         let v = super::bench_md::run(&a.versus, &a.model, &a.pdb)?;
         if let Some(j) = &a.json {
             walkjump::io::write_atomically(j, serde_json::to_string_pretty(&v)?.as_bytes())?;
+        }
+        return Ok(());
+    }
+    if a.pairs.pairs_crossover {
+        let rows = super::bench_pairs::run(&a.pairs, a.seconds)?;
+        if let Some(j) = &a.json {
+            let text =
+                serde_json::to_string_pretty(&serde_json::json!({ "pairs_crossover": rows }))?;
+            walkjump::io::write_atomically(j, text.as_bytes())?;
         }
         return Ok(());
     }

@@ -3,6 +3,7 @@
 mod analyze;
 mod bench;
 mod bench_md;
+mod bench_pairs;
 mod bench_scaling;
 mod build;
 mod common;

@@ -5,7 +5,8 @@
 #          a bench beside OpenMM workers measured 10x less). The time breakdown
 #          (walkjump bench), then samples/s for 1 to 8,192 chains with the walk on the
 #          device and on the host (wgpu) and on ndarray, for alanine dipeptide and a
-#          67-atom peptide, beside OpenMM on CUDA and on the CPU, same run. ~3 min.
+#          67-atom peptide, beside OpenMM on CUDA and on the CPU, same run; then the
+#          network's dense pairs against its radius graph, 67 to 1,072 atoms. ~4 min.
 #   train  issue 13: the transferable model's data and training. OpenMM on CUDA and
 #          the CPU cores makes the training peptides for MD_S seconds, then two models
 #          train at once on the card (one does not fill it) for TRAIN_MIN minutes,
@@ -37,7 +38,7 @@ MODEL_B=${MODEL_B:---sigma 0.3}
 if [ "$DRY" = 1 ]; then
   W=${WALKJUMP:-${CARGO_TARGET_DIR:-$HOME/.cache/walkjump/target}/release/walkjump}
   PY=${WALKJUMP_PYTHON:-python3}
-  NET=ndarray; WALKS=device; CHAINS=1,16; CELL_S=2; BENCH_S=0.5
+  NET=ndarray; WALKS=device; CHAINS=1,16; CELL_S=2; BENCH_S=0.5; PAIR_COPIES=1,2; PAIR_CHAINS=1
   MD_S=${MD_S:-25}; TRAIN_MIN=${TRAIN_MIN:-0.4}; WORKERS=2; CUDA_WORKERS=0
   EVAL_CHAINS=2; EVAL_STEPS=60; BATCH=8
   export VK_ICD_FILENAMES=/nonexistent   # lavapipe would take minutes per wgpu cell
@@ -53,6 +54,7 @@ else
     && chmod +x /tmp/walkjump || exit 1
   W=/tmp/walkjump; PY=python3
   NET=wgpu; WALKS=device,host; CHAINS=1,16,128,1024,8192; CELL_S=8; BENCH_S=2
+  PAIR_COPIES=1,2,4,8,16; PAIR_CHAINS=1,64
   MD_S=${MD_S:-120}; TRAIN_MIN=${TRAIN_MIN:-4}; WORKERS=16; CUDA_WORKERS=4
   EVAL_CHAINS=16; EVAL_STEPS=400; BATCH=128
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
@@ -75,8 +77,12 @@ bench() {
       --scaling-chains "$CHAINS" --scaling-cell-seconds "$CELL_S" --seconds "$BENCH_S" \
       --openmm-platform none --json "$OUT/scaling_cpu.json" >"$OUT/scaling_cpu.txt" 2>&1
   fi
-  tail -n 30 "$OUT"/scaling_*.txt
-  tar -C "$OUT" -czf "$OUT/bench.tgz" --remove-files $(cd "$OUT" && ls bench_breakdown.* scaling_*.*)
+  log "bench: dense pairs against the radius graph, $NET, copies $PAIR_COPIES of a 67-atom peptide"
+  "$W" bench --pairs-crossover --pairs-backends "$NET" --pairs-copies "$PAIR_COPIES" \
+    --pairs-chains "$PAIR_CHAINS" --pairs-call-seconds "$CELL_S" --seconds "$BENCH_S" \
+    --json "$OUT/pairs_crossover.json" >"$OUT/pairs_crossover.txt" 2>&1
+  tail -n 30 "$OUT"/scaling_*.txt "$OUT"/pairs_crossover.txt
+  tar -C "$OUT" -czf "$OUT/bench.tgz" --remove-files $(cd "$OUT" && ls bench_breakdown.* scaling_*.* pairs_crossover.*)
 }
 
 train() {

@@ -4,9 +4,11 @@
 //!
 //! A pair beyond the cutoff has an envelope of exactly zero in the dense network, so
 //! it sends nothing there either: both modes compute the same function (a test checks
-//! it to float rounding) and the choice is one of speed. Where the radius graph starts
-//! to pay has not been measured yet, so `auto` (every model file's setting) runs
-//! dense; `WALKJUMP_PAIRS=radius` or a model's `"pairs": "radius"` selects it.
+//! it to float rounding) and the choice is one of speed. On ndarray the radius graph
+//! starts to pay at ~700-800 atoms at a protein's density (`walkjump bench
+//! --pairs-crossover`, README), ten times the largest molecule any shipped model
+//! covers, so `auto` (every model file's setting) runs dense; `WALKJUMP_PAIRS=radius`
+//! or a model's `"pairs": "radius"` selects it.
 
 use super::{EquivariantNet, Graph, Interaction};
 use burn::nn::Embedding;
@@ -17,7 +19,8 @@ use burn::tensor::{Int, Tensor, TensorData};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PairMode {
-    /// Dense until the crossover is measured (see the module notes).
+    /// Dense: every molecule a shipped model covers is far below the crossover (see
+    /// the module notes).
     #[default]
     Auto,
     Dense,
