@@ -211,3 +211,83 @@ fn the_app_and_sample_choose_the_own_model_else_the_transferable_one_else_say_wh
     let e = choose_model(&akg(), &models).unwrap_err().to_string();
     assert!(e.contains("no model"), "{e}");
 }
+
+#[test]
+fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
+    // Claim: the shipped MD (training and reference) holds L-amino acids only. Until
+    // December 7, 19 training dipeptides and the test tripeptide had a D residue
+    // before the NME cap (PDBFixer's inserted residues), which taught the model
+    // mirror images and judged it against a mirrored reference.
+    use walkjump::analysis::chirality::{inverted_fractions, l_centres};
+    use walkjump::io::read_trajectory;
+    let data = repo().join("assets/data/peptides");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
+            .unwrap();
+    let opts = LoadOptions {
+        keep_missing_hydrogens: true,
+        ..LoadOptions::default()
+    };
+    let mut d = vec![];
+    let mut checked = 0;
+    for e in m["peptides"].as_array().unwrap() {
+        let s = load_structure(&data.join(e["topology"].as_str().unwrap()), opts).unwrap();
+        let frames = read_trajectory(
+            &data.join(e["positions"].as_str().unwrap()),
+            s.topology.n_atoms(),
+        )
+        .unwrap()
+        .frames;
+        let centres = l_centres(&s.topology);
+        checked += centres.len();
+        for (c, f) in centres.iter().zip(inverted_fractions(&centres, &frames)) {
+            if f > 0.0 {
+                d.push(format!(
+                    "{} {} ({:.0} %)",
+                    e["name"].as_str().unwrap_or("?"),
+                    c.label,
+                    100.0 * f
+                ));
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} chiral centres found");
+    assert!(d.is_empty(), "D residues in the shipped data: {d:?}");
+
+    // Negative control: the mirror image of a shipped peptide is refused by training,
+    // with the residue named.
+    let e = &m["peptides"].as_array().unwrap()[0];
+    let s = load_structure(&data.join(e["topology"].as_str().unwrap()), opts).unwrap();
+    let mirror: Vec<f64> = s
+        .positions
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| if i % 3 == 2 { -v } else { v })
+        .collect();
+    let mut td = walkjump::nn::train::TrainData {
+        topology: s.topology.clone(),
+        molecule: "mirror".into(),
+        length_unit: "angstrom".into(),
+        frames: vec![s.positions.clone(); 12],
+        forces: None,
+    };
+    td.validate(false).expect("the L peptide is accepted");
+    td.frames = vec![mirror.clone(); 12];
+    let err = td.validate(false).unwrap_err().to_string();
+    assert!(err.contains("D-amino acid at ALA"), "{err}");
+    // ... and opening the mirror image says which residue is D, the original nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let said = |x: Vec<f64>, name: &str| -> Vec<String> {
+        let p = dir.path().join(name);
+        walkjump::io::write_trajectory(&p, &s.topology, &[x]).unwrap();
+        load_structure(&p, LoadOptions::default()).unwrap().notes
+    };
+    assert!(said(s.positions.clone(), "l.pdb")
+        .iter()
+        .all(|n| !n.contains("D-amino acid")));
+    let notes = said(mirror, "d.pdb");
+    assert!(
+        notes.iter().any(|n| n.contains("ALA2 is a D-amino acid")),
+        "{notes:?}"
+    );
+}

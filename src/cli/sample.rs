@@ -284,6 +284,9 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         anyhow::bail!("molecules from a PDB are sampled with --denoiser learned");
     }
     let st = load_structure(&pdb, LoadOptions::default())?;
+    for note in &st.notes {
+        tracing::warn!("{}: {note}", pdb.display());
+    }
     // Without --model (or with a folder): the molecule's own model, else the
     // transferable peptide model, from models/.
     let model = match a.model.clone() {

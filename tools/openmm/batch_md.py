@@ -1,6 +1,7 @@
 """Reference and training MD for many capped peptides, in parallel.
 
-For each sequence: build ACE-seq-NME (peptide_build.py), minimise, equilibrate, then
+For each sequence: build ACE-seq-NME (peptide_build.py: `walkjump build` for two or more
+residues, every residue checked to be L), minimise, equilibrate, then
 production MD with amber14 ff14SB + GBn2 at 300 K (the settings of ala2_md.py: Langevin
 middle integrator, 2 fs, hydrogen mass 3 amu, no constraints, so the saved forces are
 the full gradient of the potential the frames sample). Writes per peptide
@@ -36,7 +37,7 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     import openmm.app as app
     import openmm.unit as u
 
-    from peptide_build import FORCEFIELD, build, write_pdb
+    from peptide_build import FORCEFIELD, build, check_l, write_pdb
 
     name = job.get("name") or job["sequence"]
     d = os.path.join(out, name)
@@ -54,9 +55,13 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     sim = app.Simulation(top, system, integ, platform, props)
     sim.context.setPositions(pos)
     sim.minimizeEnergy()
-    write_pdb(top, sim.context.getState(getPositions=True).getPositions(), os.path.join(d, name + ".pdb"))
+    minimised = sim.context.getState(getPositions=True).getPositions()
+    check_l(top, minimised, f"{name} after minimisation")
+    write_pdb(top, minimised, os.path.join(d, name + ".pdb"))
     sim.context.setVelocitiesToTemperature(temperature, seed)
     sim.step(int(round(equil_ps * 1000.0 / dt_fs)))
+    # A centre cannot invert at 300 K, but a broken start could; check before saving.
+    check_l(top, sim.context.getState(getPositions=True).getPositions(), f"{name} after equilibration")
 
     kt = KB_KJ_PER_MOL_K * 300.0
     steps_per_save = int(round(save_ps * 1000.0 / dt_fs))
@@ -141,6 +146,8 @@ def main():
     p.add_argument("--dt-fs", type=float, default=2.0)
     p.add_argument("--hydrogen-mass", type=float, default=3.0)
     p.add_argument("--equilibrate-ps", type=float, default=20.0)
+    p.add_argument("--only", default="", help="comma-separated names: run just these jobs of --jobs")
+    p.add_argument("--ns", type=float, default=None, help="production length of every job (default: each job's own)")
     args = p.parse_args()
 
     import openmm as mm
@@ -149,6 +156,14 @@ def main():
     cuda = "CUDA" in have
     print(f"platforms: {sorted(have)}", flush=True)
     jobs_list = json.load(open(args.jobs))
+    if args.only:
+        only = set(args.only.split(","))
+        jobs_list = [j for j in jobs_list if (j.get("name") or j["sequence"]) in only]
+        missing = only - {j.get("name") or j["sequence"] for j in jobs_list}
+        if missing:
+            raise SystemExit(f"--only names jobs that {args.jobs} does not have: {sorted(missing)}")
+    if args.ns is not None:
+        jobs_list = [dict(j, ns=args.ns) for j in jobs_list]
     os.makedirs(args.out, exist_ok=True)
     ctx = mp.get_context("spawn")
     jobs, results = ctx.Queue(), ctx.Queue()

@@ -4,6 +4,10 @@ stored as if they were positions in Å), topology PDB and the run's JSON, and on
 manifest with paths relative to it.
 
     python pack_xtc.py --from /tmp/peptrain --from /tmp/pepref --to assets/data/peptides
+
+With --update the manifest already in --to is kept, and each peptide packed replaces
+its entry of the same name (or is added; a name that now succeeded leaves `failed`):
+how peptides rebuilt after a fix are put back into the shipped set.
 """
 
 import argparse
@@ -18,6 +22,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--from", dest="src", action="append", required=True)
     p.add_argument("--to", required=True)
+    p.add_argument("--update", action="store_true", help="replace or add entries in the existing manifest")
     a = p.parse_args()
     os.makedirs(a.to, exist_ok=True)
     peptides, failed = [], []
@@ -37,6 +42,16 @@ def main():
                 e[key] = f"{name}/{name}{suffix}.xtc"
             e["topology"] = f"{name}/{name}.pdb"
             peptides.append(e)
+    if a.update:
+        old = json.load(open(os.path.join(a.to, "manifest.json")))
+        new_names = {e["name"] for e in peptides}
+        kept = [e for e in old["peptides"] if e["name"] not in new_names]
+        # Keep the shipped order: replaced entries where they were, new ones at the end.
+        by_name = {e["name"]: e for e in peptides}
+        ordered = [by_name.pop(e["name"]) if e["name"] in by_name else e for e in old["peptides"]]
+        peptides = ordered + list(by_name.values())
+        failed = [f for f in old.get("failed", []) if f["name"] not in new_names] + failed
+        print(f"{len(new_names)} replaced or added, {len(kept)} kept")
     manifest = {
         "description": "capped peptides ACE-X-NME, amber14 ff14SB + GBn2, 300 K (tools/openmm/batch_md.py); "
                        "split 'train' is what models/peptides.wjm was trained on, 'test' never trained on",

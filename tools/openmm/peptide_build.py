@@ -1,14 +1,28 @@
-"""Build a capped all-atom peptide (ACE-...-NME) from a sequence with PDBFixer and OpenMM.
+"""Build a capped all-atom peptide (ACE-...-NME) from a sequence, and check that every
+residue is an L-amino acid.
 
-The backbone starts from the bundled alanine dipeptide's heavy atoms; PDBFixer mutates
-the first residue, inserts the others from its residue templates (L-amino acids) and
-adds hydrogens for pH 7; a short ff14SB + GBn2 minimisation removes clashes. Used by
-`batch_md.py` for the training and test data, and to make the residue templates that
-`walkjump build` places atoms from.
+A peptide of two or more residues is built by `walkjump build` (the product's builder:
+ideal internal coordinates, L-amino acids, templates from `assets/templates/`), found
+as $WALKJUMP, on PATH, or in the project's cargo target directory. One residue is
+built with PDBFixer: the bundled alanine dipeptide's heavy atoms with the alanine
+mutated, hydrogens for pH 7 (this is how the residue templates that `walkjump build`
+places atoms from were made, `make_templates.py`). A short ff14SB + GBn2
+minimisation removes clashes. Used by `batch_md.py` for the training and test data.
+
+PDBFixer is not used for longer peptides because the residues it inserts come out
+D about half of the time (its missing-residue geometry does not fix the Cα's
+handedness, and minimisation cannot invert a centre): 19 of the first 41 training
+dipeptides and the test tripeptide had a D residue before the NME cap, found
+December 7. `check_l` refuses any D centre, whoever built the molecule.
 """
 
 import io
 import os
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
 
 import openmm as mm
 import openmm.app as app
@@ -50,21 +64,71 @@ def _seed_heavy_atoms():
     return "".join(keep) + "END\n"
 
 
-def build(sequence, minimize=True, platform="CPU"):
-    """Topology and positions (OpenMM quantities) of ACE-sequence-NME, minimised."""
-    from pdbfixer import PDBFixer
+def walkjump_binary():
+    """The `walkjump` program: $WALKJUMP, on PATH, or the project's release build."""
+    candidates = [
+        os.environ.get("WALKJUMP"),
+        shutil.which("walkjump"),
+        os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/walkjump/target")),
+                     "release", "walkjump"),
+    ]
+    for c in candidates:
+        if c and os.access(c, os.X_OK):
+            return c
+    raise RuntimeError("walkjump build is needed for peptides of 2 or more residues: set WALKJUMP to "
+                       "the binary (cargo build --release) or put it on PATH")
 
+
+def l_violations(topology, positions):
+    """Residues whose Cα is D-handed: the improper N-CA-C-CB has the opposite sign to an
+    L-amino acid's (L: (N-CA)x(C-CA).(CB-CA) > 0)."""
+    x = np.asarray(positions.value_in_unit(u.angstrom) if hasattr(positions, "value_in_unit") else positions)
+    bad = []
+    for res in topology.residues():
+        idx = {a.name: a.index for a in res.atoms()}
+        if not all(k in idx for k in ("N", "CA", "C", "CB")):
+            continue
+        ca = x[idx["CA"]]
+        a, b, c = (x[idx[k]] - ca for k in ("N", "C", "CB"))
+        if np.dot(np.cross(a, b), c) <= 0.0:
+            bad.append(f"{res.name}{res.index + 1}")
+    return bad
+
+
+def check_l(topology, positions, what):
+    bad = l_violations(topology, positions)
+    if bad:
+        raise ValueError(f"{what}: D-amino acid at {', '.join(bad)}; every residue must be L "
+                         "(rebuild it with walkjump build)")
+
+
+def build(sequence, minimize=True, platform="CPU"):
+    """Topology and positions (OpenMM quantities) of ACE-sequence-NME, minimised; every
+    residue checked to be L."""
     names = three_letter(sequence)
-    fixer = PDBFixer(pdbfile=io.StringIO(_seed_heavy_atoms()))
-    chain = list(fixer.topology.chains())[0].id
-    if names[0] != "ALA":
-        fixer.applyMutations([f"ALA-2-{names[0]}"], chain)
-    fixer.findMissingResidues()
-    fixer.missingResidues = {(0, 2): names[1:]} if len(names) > 1 else {}
-    fixer.findMissingAtoms()
-    fixer.addMissingAtoms()
-    fixer.addMissingHydrogens(7.0)
-    topology, positions = fixer.topology, fixer.positions
+    if len(names) == 1:
+        from pdbfixer import PDBFixer
+
+        fixer = PDBFixer(pdbfile=io.StringIO(_seed_heavy_atoms()))
+        chain = list(fixer.topology.chains())[0].id
+        if names[0] != "ALA":
+            fixer.applyMutations([f"ALA-2-{names[0]}"], chain)
+        fixer.findMissingResidues()
+        fixer.missingResidues = {}
+        fixer.findMissingAtoms()
+        fixer.addMissingAtoms()
+        fixer.addMissingHydrogens(7.0)
+        topology, positions = fixer.topology, fixer.positions
+    else:
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "built.pdb")
+            r = subprocess.run([walkjump_binary(), "build", "--sequence", "-".join(names), "--out", out],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"walkjump build {sequence} failed: {r.stderr.strip()}")
+            pdb = app.PDBFile(out)
+            topology, positions = pdb.topology, pdb.positions
+    check_l(topology, positions, f"built {sequence}")
     if minimize:
         ff = app.ForceField(*FORCEFIELD)
         system = ff.createSystem(topology, nonbondedMethod=app.NoCutoff)
@@ -73,6 +137,7 @@ def build(sequence, minimize=True, platform="CPU"):
         ctx.setPositions(positions)
         mm.LocalEnergyMinimizer.minimize(ctx, 1.0, 2000)
         positions = ctx.getState(getPositions=True).getPositions()
+        check_l(topology, positions, f"minimised {sequence}")
     return topology, positions
 
 
