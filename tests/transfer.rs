@@ -218,7 +218,7 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
     // December 7, 19 training dipeptides and the test tripeptide had a D residue
     // before the NME cap (PDBFixer's inserted residues), which taught the model
     // mirror images and judged it against a mirrored reference.
-    use walkjump::analysis::chirality::{inverted_fractions, l_centres};
+    use walkjump::analysis::chirality::{d_residues, l_centres};
     use walkjump::io::read_trajectory;
     let data = repo().join("assets/data/peptides");
     let m: serde_json::Value =
@@ -238,17 +238,13 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
         )
         .unwrap()
         .frames;
-        let centres = l_centres(&s.topology);
-        checked += centres.len();
-        for (c, f) in centres.iter().zip(inverted_fractions(&centres, &frames)) {
-            if f > 0.0 {
-                d.push(format!(
-                    "{} {} ({:.0} %)",
-                    e["name"].as_str().unwrap_or("?"),
-                    c.label,
-                    100.0 * f
-                ));
-            }
+        checked += l_centres(&s.topology).len();
+        for (label, f) in d_residues(&s.topology, &frames) {
+            d.push(format!(
+                "{} {label} ({:.0} %)",
+                e["name"].as_str().unwrap_or("?"),
+                100.0 * f
+            ));
         }
     }
     assert!(checked > 100, "only {checked} chiral centres found");

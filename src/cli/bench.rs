@@ -59,22 +59,23 @@ fn rate(
     Ok(n / t0.elapsed().as_secs_f64())
 }
 
+/// The bench's results as pretty JSON, where `--json` asked for them.
+fn save_json(path: Option<&std::path::Path>, v: &serde_json::Value) -> anyhow::Result<()> {
+    if let Some(j) = path {
+        walkjump::io::write_atomically(j, serde_json::to_string_pretty(v)?.as_bytes())?;
+    }
+    Ok(())
+}
+
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
+    let json = a.json.as_deref();
     if a.versus.versus_md {
         let v = super::bench_md::run(&a.versus, &a.model, &a.pdb)?;
-        if let Some(j) = &a.json {
-            walkjump::io::write_atomically(j, serde_json::to_string_pretty(&v)?.as_bytes())?;
-        }
-        return Ok(());
+        return save_json(json, &v);
     }
     if a.pairs.pairs_crossover {
         let rows = super::bench_pairs::run(&a.pairs, a.seconds)?;
-        if let Some(j) = &a.json {
-            let text =
-                serde_json::to_string_pretty(&serde_json::json!({ "pairs_crossover": rows }))?;
-            walkjump::io::write_atomically(j, text.as_bytes())?;
-        }
-        return Ok(());
+        return save_json(json, &serde_json::json!({ "pairs_crossover": rows }));
     }
     if a.scaling.scaling {
         let rows = super::bench_scaling::run(
@@ -85,11 +86,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             &a.model,
             &a.pdb,
         )?;
-        if let Some(j) = &a.json {
-            let text = serde_json::to_string_pretty(&serde_json::json!({ "scaling": rows }))?;
-            walkjump::io::write_atomically(j, text.as_bytes())?;
-        }
-        return Ok(());
+        return save_json(json, &serde_json::json!({ "scaling": rows }));
     }
     let cases = [
         ("lj13", DenoiserChoice::Energy, 0.05),
@@ -156,11 +153,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     } else {
         bench_learned(&a)?
     };
-    if let Some(j) = &a.json {
-        let all = serde_json::json!({"exact_and_energy": rows, "learned": learned});
-        walkjump::io::write_atomically(j, serde_json::to_string_pretty(&all)?.as_bytes())?;
-    }
-    Ok(())
+    save_json(
+        json,
+        &serde_json::json!({"exact_and_energy": rows, "learned": learned}),
+    )
 }
 
 /// Denoiser calls per second of the learned network on each backend, for 1, 16 and

@@ -47,9 +47,10 @@ pub struct PairsArgs {
 
 /// Atoms per Å³ in a folded protein, hydrogens included.
 const PROTEIN_DENSITY: f64 = 0.11;
-/// The dense layer's filters are [b, 4h, n, n] f32; a cell past this many bytes is
-/// skipped rather than risk the machine's memory (wgpu's per-call budget, too).
-const DENSE_FILTER_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
+/// A cell whose largest tensor would pass this many bytes is skipped rather than risk
+/// the machine's memory (wgpu's per-call budget, too): the dense layer's filters are
+/// [b, 4h, n, n] f32 per layer, the radius graph's [b, n, k, 4h·layers] for all layers.
+const FILTER_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// One system: positions (Å, centred) and the network's per-atom inputs.
 struct Packed {
@@ -98,6 +99,7 @@ fn pack(
         }
     }
     walkjump::geometry::centre(&mut pos);
+    anyhow::ensure!(f.edge_type.len() == m * m, "edge table of the wrong size");
     // Copies share their vocabulary rows; atoms of different copies are unbonded (class 0).
     let tile = |v: &[i64]| -> Vec<i64> { (0..copies).flat_map(|_| v.iter().copied()).collect() };
     let mut edge = vec![0i64; n * n];
@@ -107,7 +109,6 @@ fn pack(
             edge[row..row + m].copy_from_slice(&f.edge_type[i * m..(i + 1) * m]);
         }
     }
-    anyhow::ensure!(f.edge_type.len() == m * m, "edge table of the wrong size");
     Ok(Packed {
         pos: pos.iter().map(|&x| x as f32).collect(),
         features: MoleculeFeatures {
@@ -233,7 +234,12 @@ pub fn run(a: &PairsArgs, seconds: f64) -> anyhow::Result<Vec<serde_json::Value>
         .iter()
         .map(|s| s.parse())
         .collect::<Result<_, _>>()?;
+    anyhow::ensure!(
+        a.pairs_copies.iter().chain(&a.pairs_chains).all(|&k| k > 0),
+        "--pairs-copies and --pairs-chains must be at least 1"
+    );
     let h = meta.net.hidden as f64;
+    let layers = meta.net.layers as f64;
     println!(
         "dense pairs against the radius graph ({} Å cutoff): ms per network call, {} (h = {}, {} layers);",
         meta.net.cutoff,
@@ -251,19 +257,27 @@ pub fn run(a: &PairsArgs, seconds: f64) -> anyhow::Result<Vec<serde_json::Value>
     );
     let mut rows = vec![];
     for &kind in &backends {
-        // A mode's cost per call grows at least linearly with atoms: once one call of a
-        // mode is over budget, larger rows skip it.
-        let mut last: [Option<(usize, f64)>; 2] = [None, None];
+        // The last timing of each mode, (atoms, chains, seconds): a call is predicted
+        // from it as n² (dense) or n (radius) times the chains, and skipped when that
+        // is over budget.
+        let mut last: [Option<(usize, usize, f64)>; 2] = [None, None];
         for &copies in &a.pairs_copies {
             let packed = std::sync::Arc::new(pack(&peptide.positions, &f, copies, meta.sigma, 5)?);
             let n = packed.n;
             let (mean_deg, max_deg) = degrees(&packed.pos, meta.net.cutoff);
             for &chains in &a.pairs_chains {
-                let filter_bytes = chains as f64 * 4.0 * h * (n * n) as f64 * 4.0;
+                let dense_bytes = chains as f64 * 4.0 * h * (n * n) as f64 * 4.0;
+                let radius_bytes = chains as f64 * (n * max_deg) as f64 * 4.0 * h * layers * 4.0;
                 let over = |k: usize| {
-                    last[k].is_some_and(|(n0, s)| s * (n as f64 / n0 as f64) > a.pairs_call_seconds)
+                    last[k].is_some_and(|(n0, c0, s)| {
+                        let grow = (n as f64 / n0 as f64).powi(if k == 0 { 2 } else { 1 });
+                        s * grow * chains as f64 / c0 as f64 > a.pairs_call_seconds
+                    })
                 };
-                let skip = [filter_bytes > DENSE_FILTER_BYTES || over(0), over(1)];
+                let skip = [
+                    dense_bytes > FILTER_BYTES || over(0),
+                    radius_bytes > FILTER_BYTES || over(1),
+                ];
                 let t = if skip[0] && skip[1] {
                     Timing {
                         dense: None,
@@ -281,13 +295,11 @@ pub fn run(a: &PairsArgs, seconds: f64) -> anyhow::Result<Vec<serde_json::Value>
                         },
                     )?
                 };
-                if chains == a.pairs_chains[0] {
-                    if let Some(d) = t.dense {
-                        last[0] = Some((n, d));
-                    }
-                    if let Some(r) = t.radius {
-                        last[1] = Some((n, r));
-                    }
+                if let Some(d) = t.dense {
+                    last[0] = Some((n, chains, d));
+                }
+                if let Some(r) = t.radius {
+                    last[1] = Some((n, chains, r));
                 }
                 let ms =
                     |s: Option<f64>| s.map_or("skipped".to_string(), |s| format!("{:.1}", s * 1e3));

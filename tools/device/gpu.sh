@@ -11,9 +11,9 @@
 #          the CPU cores makes the training peptides for MD_S seconds, then two models
 #          train at once on the card (one does not fill it) for TRAIN_MIN minutes,
 #          then both are sampled on the held-out peptides at once. ~8 min.
-#   refs   issue 13: long OpenMM references of the held-out peptides (REF_NS ns each,
-#          on CUDA, started from walkjump build's L-peptides), for REF_S seconds at
-#          most. The shipped ones are 2 ns, and several residues never leave the basin
+#   refs   issue 13: long OpenMM references of the held-out peptides (up to REF_NS ns
+#          each, on CUDA, started from walkjump build's L-peptides), for REF_S seconds
+#          at most; the manifest records the ns each reached. The shipped ones are 2 ns, and several residues never leave the basin
 #          they start in (models/README.md). ~7 min.
 #   all    bench and train, bench first.
 #
@@ -58,7 +58,7 @@ else
     && chmod +x /tmp/walkjump || exit 1
   W=/tmp/walkjump; PY=python3
   NET=wgpu; WALKS=device,host; CHAINS=1,16,128,1024,8192; CELL_S=8; BENCH_S=2
-  PAIR_COPIES=1,2,4,8,16; PAIR_CHAINS=1,64
+  PAIR_COPIES=1,2,4,8,16; PAIR_CHAINS=1,16
   MD_S=${MD_S:-120}; TRAIN_MIN=${TRAIN_MIN:-4}; WORKERS=16; CUDA_WORKERS=4
   EVAL_CHAINS=16; EVAL_STEPS=400; BATCH=128; REF_NS=${REF_NS:-50}; REF_S=${REF_S:-400}
   REF_WORKERS=7; REF_CUDA=7
@@ -104,11 +104,8 @@ train() {
   (cd tools/openmm && WALKJUMP="$W" "$PY" batch_md.py --jobs "$jobs" --out /tmp/pep --workers "$WORKERS" \
     --cuda-workers "$CUDA_WORKERS" --deadline-s "$MD_S" --save-ps 0.5) >"$LOGS/md.log" 2>&1
   tail -n 3 "$LOGS/md.log"
-  # The data first, for training on after the machine is gone (xz through Python:
-  # the machine may have no xz binary; parts of 15 MiB, the most a file may hold).
-  tar -C /tmp -cf - pep | "$PY" -c "import lzma, shutil, sys; shutil.copyfileobj(sys.stdin.buffer, lzma.open(sys.stdout.buffer, 'wb', preset=6))" \
-    | split -b 15M - "$OUT/pep.tar.xz."
-  ls "$OUT"/pep.tar.xz.* >/dev/null 2>&1 || log "train: the MD data could not be packed"
+  # The data first, for training on after the machine is gone.
+  pack_xz pep
   pack_logs
   log "train: two models at once on $NET for $TRAIN_MIN min: [$MODEL_A] and [$MODEL_B]"
   common=(train --manifest /tmp/pep/manifest.json --manifest assets/data/peptides/manifest.json
@@ -135,6 +132,14 @@ train() {
   pack_logs
 }
 
+# /tmp/NAME as $OUT/NAME.tar.xz.aa, .ab, ...: xz through Python (the machine may have
+# no xz binary), in parts of 15 MiB, the most a returned file may hold.
+pack_xz() {
+  tar -C /tmp -cf - "$1" | "$PY" -c "import lzma, shutil, sys; shutil.copyfileobj(sys.stdin.buffer, lzma.open(sys.stdout.buffer, 'wb', preset=6))" \
+    | split -b 15M - "$OUT/$1.tar.xz."
+  ls "$OUT/$1".tar.xz.* >/dev/null 2>&1 || log "$1 could not be packed"
+}
+
 # The step logs, kept outside $OUT (whose file count is limited) and packed anew.
 pack_logs() { tar -C "$LOGS" -czf "$OUT/train-logs.tgz" .; }
 
@@ -155,9 +160,7 @@ refs() {
     --workers "$REF_WORKERS" --cuda-workers "$REF_CUDA" --ns "$REF_NS" --deadline-s "$REF_S" \
     --save-ps 10) >"$LOGS/refs.log" 2>&1
   tail -n 3 "$LOGS/refs.log"
-  tar -C /tmp -cf - refs | "$PY" -c "import lzma, shutil, sys; shutil.copyfileobj(sys.stdin.buffer, lzma.open(sys.stdout.buffer, 'wb', preset=6))" \
-    | split -b 15M - "$OUT/refs.tar.xz."
-  ls "$OUT"/refs.tar.xz.* >/dev/null 2>&1 || log "refs: the references could not be packed"
+  pack_xz refs
   pack_logs
 }
 

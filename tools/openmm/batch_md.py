@@ -39,7 +39,7 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
 
     from peptide_build import FORCEFIELD, build, check_l, write_pdb
 
-    name = job.get("name") or job["sequence"]
+    name = job_name(job)
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     seed = int(job.get("seed", 1))
@@ -110,6 +110,10 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     return info
 
 
+def job_name(job):
+    return job.get("name") or job["sequence"]
+
+
 def worker(wid, platform_name, jobs, results, args, deadline):
     os.environ.setdefault("OPENMM_CPU_THREADS", "1")
     while time.time() < deadline:
@@ -126,13 +130,15 @@ def worker(wid, platform_name, jobs, results, args, deadline):
             results.put(info)
         except Exception as e:  # one bad peptide must not stop the batch
             print(f"[{wid} {platform_name}] {job.get('sequence')}: FAILED: {e!r}", flush=True)
-            if platform_name != "CPU":
+            import openmm as mm
+
+            if platform_name != "CPU" and isinstance(e, mm.OpenMMException):
                 # A GPU platform that fails would fail every job it takes: retry this
                 # one and go on with one CPU thread.
                 platform_name = "CPU"
                 jobs.put(job)
                 continue
-            results.put({"name": job.get("name") or job["sequence"], "error": repr(e)})
+            results.put({"name": job_name(job), "error": repr(e)})
 
 
 def main():
@@ -158,8 +164,8 @@ def main():
     jobs_list = json.load(open(args.jobs))
     if args.only:
         only = set(args.only.split(","))
-        jobs_list = [j for j in jobs_list if (j.get("name") or j["sequence"]) in only]
-        missing = only - {j.get("name") or j["sequence"] for j in jobs_list}
+        jobs_list = [j for j in jobs_list if job_name(j) in only]
+        missing = only - {job_name(j) for j in jobs_list}
         if missing:
             raise SystemExit(f"--only names jobs that {args.jobs} does not have: {sorted(missing)}")
     if args.ns is not None:
@@ -184,13 +190,13 @@ def main():
             pass
     for pr in procs:
         pr.join()
-    order = {j.get("name") or j["sequence"]: k for k, j in enumerate(jobs_list)}
+    order = {job_name(j): k for k, j in enumerate(jobs_list)}
     infos.sort(key=lambda i: order.get(i["name"], 1 << 30))
     manifest = {
         "description": "capped peptides ACE-X-NME, amber14 ff14SB + GBn2, 300 K (tools/openmm/batch_md.py)",
         "peptides": [i for i in infos if "error" not in i and i["frames"] > 0],
         "failed": [i for i in infos if "error" in i],
-        "not_started": [j for j in jobs_list if (j.get("name") or j["sequence"]) not in {i["name"] for i in infos}],
+        "not_started": [j for j in jobs_list if job_name(j) not in {i["name"] for i in infos}],
     }
     with open(os.path.join(args.out, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=2)

@@ -25,10 +25,21 @@ def main():
     p.add_argument("--update", action="store_true", help="replace or add entries in the existing manifest")
     a = p.parse_args()
     os.makedirs(a.to, exist_ok=True)
-    peptides, failed = [], []
-    for src in a.src:
-        m = json.load(open(os.path.join(src, "manifest.json")))
-        failed += m.get("failed", [])
+    batches = [(src, json.load(open(os.path.join(src, "manifest.json")))) for src in a.src]
+    failed = [f for _, m in batches for f in m.get("failed", [])]
+    old = None
+    if a.update:
+        # Read before anything is overwritten, and refuse a batch in which a peptide
+        # that the set already has failed to run again: its old entry, the one being
+        # replaced, would otherwise stay.
+        old = json.load(open(os.path.join(a.to, "manifest.json")))
+        shipped = {e["name"] for e in old["peptides"]}
+        stuck = sorted({f["name"] for f in failed} & shipped)
+        if stuck:
+            raise SystemExit(f"{', '.join(stuck)} failed to run again; nothing was written "
+                             "(fix and rerun them, or remove their old entries by hand)")
+    peptides = []
+    for src, m in batches:
         for e in m["peptides"]:
             name = e["name"]
             d = os.path.join(a.to, name)
@@ -42,9 +53,8 @@ def main():
                 e[key] = f"{name}/{name}{suffix}.xtc"
             e["topology"] = f"{name}/{name}.pdb"
             peptides.append(e)
-    if a.update:
-        old = json.load(open(os.path.join(a.to, "manifest.json")))
-        new_names = {e["name"] for e in peptides}
+    if old is not None:
+        new_names = {e["name"] for e in peptides} | {f["name"] for f in failed}
         kept = [e for e in old["peptides"] if e["name"] not in new_names]
         # Keep the shipped order: replaced entries where they were, new ones at the end.
         by_name = {e["name"]: e for e in peptides}

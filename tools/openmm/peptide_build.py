@@ -66,8 +66,12 @@ def _seed_heavy_atoms():
 
 def walkjump_binary():
     """The `walkjump` program: $WALKJUMP, on PATH, or the project's release build."""
+    asked = os.environ.get("WALKJUMP")
+    if asked:
+        if not os.access(asked, os.X_OK):
+            raise RuntimeError(f"WALKJUMP={asked} is not an executable walkjump binary")
+        return asked
     candidates = [
-        os.environ.get("WALKJUMP"),
         shutil.which("walkjump"),
         os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/walkjump/target")),
                      "release", "walkjump"),
@@ -91,7 +95,7 @@ def l_violations(topology, positions):
         ca = x[idx["CA"]]
         a, b, c = (x[idx[k]] - ca for k in ("N", "C", "CB"))
         if np.dot(np.cross(a, b), c) <= 0.0:
-            bad.append(f"{res.name}{res.index + 1}")
+            bad.append(f"{res.name}{res.id}")
     return bad
 
 

@@ -72,14 +72,11 @@ impl TrainData {
         // A D residue in data meant to be L teaches the model mirror images, and its
         // Ramachandran is the mirror of the L residue's: refuse it. (A Cα cannot invert
         // in MD at 300 K, so this is a builder's error, seen in every frame.)
-        let centres = walkjump_core::analysis::chirality::l_centres(&self.topology);
-        let d = walkjump_core::analysis::chirality::inverted_fractions(&centres, &self.frames);
-        let mirrored: Vec<String> = centres
-            .iter()
-            .zip(&d)
-            .filter(|(_, &f)| f > 0.0)
-            .map(|(c, f)| format!("{} ({:.0} % of frames)", c.label, 100.0 * f))
-            .collect();
+        let mirrored: Vec<String> =
+            walkjump_core::analysis::chirality::d_residues(&self.topology, &self.frames)
+                .into_iter()
+                .map(|(label, f)| format!("{label} ({:.0} % of frames)", 100.0 * f))
+                .collect();
         if !mirrored.is_empty() {
             return Err(Error::Parameter(format!(
                 "D-amino acid at {}: training data must be L-peptides; rebuild the molecule \

@@ -64,6 +64,18 @@ pub fn is_inverted(c: &ChiralCentre, x: &[f64]) -> bool {
     dihedral_of(x, c.atoms).signum() != c.sign
 }
 
+/// Residues of `t` that are D in some of `frames`: (label, fraction of frames).
+pub fn d_residues(t: &Topology, frames: &[Vec<f64>]) -> Vec<(String, f64)> {
+    let centres = l_centres(t);
+    let fractions = inverted_fractions(&centres, frames);
+    centres
+        .into_iter()
+        .zip(fractions)
+        .filter(|(_, f)| *f > 0.0)
+        .map(|(c, f)| (c.label, f))
+        .collect()
+}
+
 /// Fraction of `frames` in which each centre has the opposite handedness.
 pub fn inverted_fractions(centres: &[ChiralCentre], frames: &[Vec<f64>]) -> Vec<f64> {
     centres

@@ -282,17 +282,15 @@ pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
         });
     }
     topo.derive_bonds_and_torsions(&positions);
-    // Every peptide model was trained on L-amino acids: say so when the file has a D one
+    // The peptide models are meant for L-amino acids: say so when the file has a D one
     // (the D column of the panels then starts at 100 % for it).
-    let centres = crate::analysis::chirality::l_centres(&topo);
-    for c in &centres {
-        if crate::analysis::chirality::is_inverted(c, &positions) {
-            notes.push(format!(
-                "{} is a D-amino acid in this file (its Cα is the mirror image of the L form); \
-                 the peptide models were trained on L-amino acids only",
-                c.label
-            ));
-        }
+    for (label, _) in
+        crate::analysis::chirality::d_residues(&topo, std::slice::from_ref(&positions))
+    {
+        notes.push(format!(
+            "{label} is a D-amino acid in this file (its Cα is the mirror image of the L \
+             form); the peptide models are meant for L-amino acids"
+        ));
     }
     let mut structure = Structure {
         topology: topo,

@@ -5,7 +5,7 @@
 //! A pair beyond the cutoff has an envelope of exactly zero in the dense network, so
 //! it sends nothing there either: both modes compute the same function (a test checks
 //! it to float rounding) and the choice is one of speed. On ndarray the radius graph
-//! starts to pay at ~700-800 atoms at a protein's density (`walkjump bench
+//! starts to pay at ~650-700 atoms at a protein's density (`walkjump bench
 //! --pairs-crossover`, README), ten times the largest molecule any shipped model
 //! covers, so `auto` (every model file's setting) runs dense; `WALKJUMP_PAIRS=radius`
 //! or a model's `"pairs": "radius"` selects it.
