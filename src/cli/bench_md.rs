@@ -555,7 +555,10 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
             "openmm_seconds": m, "break_even_runs": even}));
     }
     Ok(serde_json::json!({
-        "reference": a.reference, "md_traj": a.md_traj,
+        // A live run reads no stored trajectory: say which MD side this was.
+        "reference": a.reference,
+        "md_traj": if a.live_md_seconds.is_some() { None } else { Some(&a.md_traj) },
+        "md_live_seconds": a.live_md_seconds,
         "openmm_steps_per_s": steps_per_s, "openmm_speed_measured_now": measured_now,
         "openmm_platform": md_speed.platform, "walkjump_walk": format!("{:?}", a.wj_walk).to_lowercase(),
         "openmm_seconds_per_frame": seconds_per_frame,
