@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{repo, walkjump};
+use common::{mirror, repo, walkjump};
 use walkjump::analysis::report::{evaluate_against_reference, PeptideReport};
 use walkjump::io::{read_trajectory, write_trajectory};
 use walkjump::molecule::{load_structure, LoadOptions, Topology, TorsionKind};
@@ -112,18 +112,6 @@ fn rotate_about_bond(
                 }
             }
             y
-        })
-        .collect()
-}
-
-fn mirror(frames: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    frames
-        .iter()
-        .map(|x| {
-            x.iter()
-                .enumerate()
-                .map(|(i, v)| if i % 3 == 2 { -v } else { *v })
-                .collect()
         })
         .collect()
 }

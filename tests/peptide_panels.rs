@@ -127,15 +127,7 @@ fn without_a_reference_the_ensemble_is_shown_alone() {
 #[test]
 fn a_mirrored_ensemble_shows_every_centre_as_d() {
     let (top, md) = akg();
-    let mirror: Vec<Vec<f64>> = md[..200]
-        .iter()
-        .map(|x| {
-            x.iter()
-                .enumerate()
-                .map(|(i, v)| if i % 3 == 2 { -v } else { *v })
-                .collect()
-        })
-        .collect();
+    let mirror = common::mirror(&md[..200]);
     let v = view(&top, &mirror, Some(&md));
     assert_eq!(v.rama[0].d_fraction, Some(1.0));
     assert_eq!(v.rama[1].d_fraction, Some(1.0));

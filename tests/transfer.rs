@@ -254,12 +254,7 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
     // with the residue named.
     let e = &m["peptides"].as_array().unwrap()[0];
     let s = load_structure(&data.join(e["topology"].as_str().unwrap()), opts).unwrap();
-    let mirror: Vec<f64> = s
-        .positions
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| if i % 3 == 2 { -v } else { v })
-        .collect();
+    let mirror = common::mirror(std::slice::from_ref(&s.positions)).remove(0);
     let mut td = walkjump::nn::train::TrainData {
         topology: s.topology.clone(),
         molecule: "mirror".into(),

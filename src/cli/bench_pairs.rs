@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use walkjump::molecule::build_peptide;
 use walkjump::nn::features::MoleculeFeatures;
-use walkjump::nn::network::PairMode;
+use walkjump::nn::network::{neighbour_lists, PairMode};
 use walkjump::nn::{on_backend, read_model_meta, BackendKind, LearnedModel, OnBackend};
 use walkjump::rng::{normal, seeded};
 
@@ -73,10 +73,8 @@ fn pack(
     let mut rng = seeded(seed);
     let side = (copies as f64).cbrt().ceil() as usize;
     let spacing = (m as f64 / PROTEIN_DENSITY).cbrt();
-    let mut mean = [0.0; 3];
-    for a in one.chunks(3) {
-        (0..3).for_each(|k| mean[k] += a[k] / m as f64);
-    }
+    let mut one = one.to_vec();
+    walkjump::geometry::centre(&mut one);
     let mut pos = Vec::with_capacity(3 * n);
     for c in 0..copies {
         let cell = [c % side, (c / side) % side, c / (side * side)];
@@ -92,7 +90,7 @@ fn pack(
             UnitQuaternion::from_quaternion(q)
         };
         for a in one.chunks(3) {
-            let v = turn * Vector3::new(a[0] - mean[0], a[1] - mean[1], a[2] - mean[2]);
+            let v = turn * Vector3::new(a[0], a[1], a[2]);
             for k in 0..3 {
                 pos.push(v[k] + cell[k] as f64 * spacing + sigma * normal(&mut rng));
             }
@@ -121,25 +119,14 @@ fn pack(
     })
 }
 
-/// Mean and largest number of atoms within `cutoff` of an atom.
+/// Mean and largest number of atoms within `cutoff` of an atom, from the radius
+/// graph's own lists (it pads them to the largest).
 fn degrees(pos: &[f32], cutoff: f64) -> (f64, usize) {
     let n = pos.len() / 3;
-    let c2 = (cutoff * cutoff) as f32;
-    let counts: Vec<usize> = (0..n)
-        .map(|i| {
-            (0..n)
-                .filter(|&j| {
-                    j != i
-                        && (0..3)
-                            .map(|d| (pos[3 * i + d] - pos[3 * j + d]).powi(2))
-                            .sum::<f32>()
-                            < c2
-                })
-                .count()
-        })
-        .collect();
-    let mean = counts.iter().sum::<usize>() as f64 / n.max(1) as f64;
-    (mean, counts.into_iter().max().unwrap_or(0))
+    let (_, lists) = neighbour_lists(pos, 1, n, cutoff);
+    let sizes = lists.iter().map(Vec::len);
+    let mean = sizes.clone().sum::<usize>() as f64 / n.max(1) as f64;
+    (mean, sizes.max().unwrap_or(0))
 }
 
 /// Seconds per network call in each mode, `None` where a mode was skipped.

@@ -284,10 +284,6 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         anyhow::bail!("molecules from a PDB are sampled with --denoiser learned");
     }
     let st = load_structure(&pdb, LoadOptions::default())?;
-    // The loader already logged its other notes; a D residue is worth a warning here.
-    for note in st.notes.iter().filter(|n| n.contains("D-amino acid")) {
-        tracing::warn!("{}: {note}", pdb.display());
-    }
     // Without --model (or with a folder): the molecule's own model, else the
     // transferable peptide model, from models/.
     let model = match a.model.clone() {

@@ -139,3 +139,16 @@ impl<D: walkjump::denoiser::Denoiser> walkjump::denoiser::Denoiser for WrongSigm
         true
     }
 }
+
+/// The mirror image (z → −z) of each frame: every chiral centre inverted.
+pub fn mirror(frames: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    frames
+        .iter()
+        .map(|x| {
+            x.iter()
+                .enumerate()
+                .map(|(i, v)| if i % 3 == 2 { -v } else { *v })
+                .collect()
+        })
+        .collect()
+}

@@ -287,10 +287,12 @@ pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
     for (label, _) in
         crate::analysis::chirality::d_residues(&topo, std::slice::from_ref(&positions))
     {
-        notes.push(format!(
+        let note = format!(
             "{label} is a D-amino acid in this file (its Cα is the mirror image of the L \
              form); the peptide models are meant for L-amino acids"
-        ));
+        );
+        tracing::warn!("{}: {note}", path.display());
+        notes.push(note);
     }
     let mut structure = Structure {
         topology: topo,

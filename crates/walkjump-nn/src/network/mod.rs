@@ -20,7 +20,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 
 mod radius;
-pub use radius::PairMode;
+pub use radius::{neighbour_lists, PairMode};
 
 /// Number of bond-graph distance classes: none/far, 1-2, 1-3, 1-4.
 pub const EDGE_TYPES: usize = 4;

@@ -52,8 +52,9 @@ pub(super) struct Neighbours<B: Backend> {
     mask: Tensor<B, 4>,
 }
 
-/// Largest degree and, per (chain, atom), its neighbours closer than `cutoff`.
-fn lists(pos: &[f32], b: usize, n: usize, cutoff: f64) -> (usize, Vec<Vec<usize>>) {
+/// Largest degree and, per (chain, atom), its neighbours closer than `cutoff`: the
+/// lists the radius graph pads to that degree (`bench --pairs-crossover` reports them).
+pub fn neighbour_lists(pos: &[f32], b: usize, n: usize, cutoff: f64) -> (usize, Vec<Vec<usize>>) {
     let c2 = (cutoff * cutoff) as f32;
     let mut out = Vec::with_capacity(b * n);
     for p in pos.chunks(3 * n).take(b) {
@@ -83,7 +84,7 @@ impl<B: Backend> Neighbours<B> {
         // The lists are built on the host: an O(b n²) distance pass, small beside the
         // network, and no data-dependent shapes on the device.
         let host: Vec<f32> = pos.clone().into_data().convert::<f32>().to_vec().ok()?;
-        let (k, lists) = lists(&host, b, n, g.cutoff);
+        let (k, lists) = neighbour_lists(&host, b, n, g.cutoff);
         let mut flat = Vec::with_capacity(b * n * k);
         let mut pair = Vec::with_capacity(b * n * k);
         let mut mask = Vec::with_capacity(b * n * k);
