@@ -282,3 +282,78 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn every_shipped_peptide_bond_is_trans_and_training_refuses_a_cis_one() {
+    // Claim: in the shipped MD every peptide bond not before a proline is trans. Until
+    // December 7 PDBFixer's builds had left cis bonds in every frame of four of the six
+    // test references (AE, KF, NP, VG) and nine training peptides.
+    use walkjump::analysis::peptide_bond::{cis_bonds, isomerised, peptide_bonds};
+    use walkjump::io::read_trajectory;
+    let data = repo().join("assets/data/peptides");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
+            .unwrap();
+    let opts = LoadOptions {
+        keep_missing_hydrogens: true,
+        ..LoadOptions::default()
+    };
+    let mut cis = vec![];
+    let mut checked = 0;
+    for e in m["peptides"].as_array().unwrap() {
+        let s = load_structure(&data.join(e["topology"].as_str().unwrap()), opts).unwrap();
+        let frames = read_trajectory(
+            &data.join(e["positions"].as_str().unwrap()),
+            s.topology.n_atoms(),
+        )
+        .unwrap()
+        .frames;
+        checked += peptide_bonds(&s.topology).len();
+        for (label, f) in cis_bonds(&s.topology, &frames) {
+            cis.push(format!(
+                "{} {label} ({:.0} %)",
+                e["name"].as_str().unwrap_or("?"),
+                100.0 * f
+            ));
+        }
+    }
+    // Two bonds per single residue, three per dipeptide: well over 150 in the set.
+    assert!(checked > 150, "only {checked} peptide bonds found");
+    assert!(
+        cis.is_empty(),
+        "cis peptide bonds in the shipped data: {cis:?}"
+    );
+
+    // Negative control: turn the ALA-GLU bond of the built AE cis (rotate everything
+    // past its N by 180° about C-N): training refuses it, opening it says so.
+    let s = walkjump::molecule::build_peptide("AE").unwrap();
+    let bond = peptide_bonds(&s.topology).remove(1);
+    let flipped = isomerised(&s.topology, &s.positions, &bond);
+    let mut td = walkjump::nn::train::TrainData {
+        topology: s.topology.clone(),
+        molecule: "cis".into(),
+        length_unit: "angstrom".into(),
+        frames: vec![s.positions.clone(); 12],
+        forces: None,
+    };
+    td.validate(false).expect("the trans peptide is accepted");
+    td.frames = vec![flipped.clone(); 12];
+    let err = td.validate(false).unwrap_err().to_string();
+    assert!(err.contains("cis peptide bond at ALA2-GLU3"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let said = |x: Vec<f64>, name: &str| -> Vec<String> {
+        let path = dir.path().join(name);
+        walkjump::io::write_trajectory(&path, &s.topology, &[x]).unwrap();
+        load_structure(&path, LoadOptions::default()).unwrap().notes
+    };
+    assert!(said(s.positions.clone(), "trans.pdb")
+        .iter()
+        .all(|n| !n.contains("cis")));
+    let notes = said(flipped, "cis.pdb");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("peptide bond ALA2-GLU3 is cis")),
+        "{notes:?}"
+    );
+}

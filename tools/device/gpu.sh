@@ -100,7 +100,7 @@ train() {
   rm -rf /tmp/pep /tmp/model-* /tmp/eval-a /tmp/eval-b "$LOGS"
   mkdir -p "$LOGS"
   jobs=$(realpath "$jobs")
-  # batch_md builds peptides of two or more residues with walkjump build (all L).
+  # batch_md builds every peptide with walkjump build (L residues, trans bonds).
   (cd tools/openmm && WALKJUMP="$W" "$PY" batch_md.py --jobs "$jobs" --out /tmp/pep --workers "$WORKERS" \
     --cuda-workers "$CUDA_WORKERS" --deadline-s "$MD_S" --save-ps 0.5) >"$LOGS/md.log" 2>&1
   tail -n 3 "$LOGS/md.log"

@@ -1,7 +1,7 @@
 """Reference and training MD for many capped peptides, in parallel.
 
-For each sequence: build ACE-seq-NME (peptide_build.py: `walkjump build` for two or more
-residues, every residue checked to be L), minimise, equilibrate, then
+For each sequence: build ACE-seq-NME (peptide_build.py: `walkjump build`,
+every residue checked to be L and every bond not before a proline trans), minimise, equilibrate, then
 production MD with amber14 ff14SB + GBn2 at 300 K (the settings of ala2_md.py: Langevin
 middle integrator, 2 fs, hydrogen mass 3 amu, no constraints, so the saved forces are
 the full gradient of the potential the frames sample). Writes per peptide
@@ -37,7 +37,7 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     import openmm.app as app
     import openmm.unit as u
 
-    from peptide_build import FORCEFIELD, build, check_l, write_pdb
+    from peptide_build import FORCEFIELD, build, check_start, write_pdb
 
     name = job_name(job)
     d = os.path.join(out, name)
@@ -56,12 +56,13 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     sim.context.setPositions(pos)
     sim.minimizeEnergy()
     minimised = sim.context.getState(getPositions=True).getPositions()
-    check_l(top, minimised, f"{name} after minimisation")
+    check_start(top, minimised, f"{name} after minimisation")
     write_pdb(top, minimised, os.path.join(d, name + ".pdb"))
     sim.context.setVelocitiesToTemperature(temperature, seed)
     sim.step(int(round(equil_ps * 1000.0 / dt_fs)))
-    # A centre cannot invert at 300 K, but a broken start could; check before saving.
-    check_l(top, sim.context.getState(getPositions=True).getPositions(), f"{name} after equilibration")
+    # Neither a centre nor a peptide bond flips at 300 K, but a broken start could; check
+    # before saving.
+    check_start(top, sim.context.getState(getPositions=True).getPositions(), f"{name} after equilibration")
 
     kt = KB_KJ_PER_MOL_K * 300.0
     steps_per_save = int(round(save_ps * 1000.0 / dt_fs))

@@ -3,21 +3,56 @@ ff14SB + GBn2, one MODEL per residue and protonation state. `walkjump build` and
 hydrogen completion of the loader place atoms from these templates by local frames.
 
     python tools/openmm/make_templates.py  (needs openmm and pdbfixer)
+
+The templates come from PDBFixer (the bundled alanine dipeptide's heavy atoms, the
+alanine mutated, hydrogens for pH 7), since `walkjump build` itself places atoms from
+them. Only their local geometry is used; whatever ω or φ/ψ PDBFixer leaves is not.
 """
+
+import io
 
 import os
 
 import openmm as mm
 import openmm.app as app
 
-from peptide_build import FORCEFIELD, ONE_TO_THREE, build
+from peptide_build import FORCEFIELD, HERE, ONE_TO_THREE, check_l
+
+SEED_PDB = os.path.join(HERE, "..", "..", "assets", "alanine-dipeptide.pdb")
+
+
+def _seed_heavy_atoms():
+    keep = []
+    for line in open(SEED_PDB):
+        if line.startswith(("ATOM", "HETATM")):
+            name = line[12:16].strip()
+            if not name.lstrip("0123456789").startswith("H"):
+                keep.append(line)
+    return "".join(keep) + "END\n"
+
+
+def build_single(name):
+    """ACE-name-NME from PDBFixer, unminimised, checked to be L."""
+    from pdbfixer import PDBFixer
+
+    fixer = PDBFixer(pdbfile=io.StringIO(_seed_heavy_atoms()))
+    chain = list(fixer.topology.chains())[0].id
+    if name != "ALA":
+        fixer.applyMutations([f"ALA-2-{name}"], chain)
+    fixer.findMissingResidues()
+    fixer.missingResidues = {}
+    fixer.findMissingAtoms()
+    fixer.addMissingAtoms()
+    fixer.addMissingHydrogens(7.0)
+    check_l(fixer.topology, fixer.positions, f"PDBFixer's {name}")
+    return fixer.topology, fixer.positions
 
 # Protonation states beside the pH 7 default, as OpenMM names them.
 VARIANTS = {"HID": "HIS", "HIE": "HIS", "HIP": "HIS", "ASH": "ASP", "GLH": "GLU", "LYN": "LYS", "CYX": "CYS"}
 
 
 def protonated(name, variant):
-    top, pos = build(ONE_TO_THREE_INV[name], minimize=False)
+    top, pos = build_single(name)
     heavy = app.Modeller(top, pos)
     heavy.delete([a for a in heavy.topology.atoms() if a.element.symbol == "H"])
     ff = app.ForceField(*FORCEFIELD)
@@ -27,9 +62,6 @@ def protonated(name, variant):
         # A free cysteine without its thiol hydrogen is what a disulfide partner looks like.
         heavy.delete([a for a in heavy.topology.atoms() if a.name == "HG"])
     return heavy.topology, heavy.positions
-
-
-ONE_TO_THREE_INV = {v: k for k, v in ONE_TO_THREE.items()}
 
 
 def minimise(top, pos):
@@ -46,7 +78,8 @@ def main():
     os.makedirs(os.path.dirname(out), exist_ok=True)
     models = []
     for three in sorted(ONE_TO_THREE.values()):
-        models.append((three, *build(ONE_TO_THREE_INV[three])))
+        top, pos = build_single(three)
+        models.append((three, top, minimise(top, pos)))
     for variant, parent in VARIANTS.items():
         top, pos = protonated(parent, variant)
         if variant != "CYX":

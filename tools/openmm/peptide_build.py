@@ -1,22 +1,21 @@
-"""Build a capped all-atom peptide (ACE-...-NME) from a sequence, and check that every
-residue is an L-amino acid.
+"""Build a capped all-atom peptide (ACE-...-NME) from a sequence with `walkjump build`,
+and check the two things a minimisation cannot repair: every residue is an L-amino
+acid, and every peptide bond is trans (cis only before a proline).
 
-A peptide of two or more residues is built by `walkjump build` (the product's builder:
-ideal internal coordinates, L-amino acids, templates from `assets/templates/`), found
-as $WALKJUMP, on PATH, or in the project's cargo target directory. One residue is
-built with PDBFixer: the bundled alanine dipeptide's heavy atoms with the alanine
-mutated, hydrogens for pH 7 (this is how the residue templates that `walkjump build`
-places atoms from were made, `make_templates.py`). A short ff14SB + GBn2
-minimisation removes clashes. Used by `batch_md.py` for the training and test data.
+`walkjump build` (the product's builder: ideal internal coordinates, L-amino acids,
+trans peptide bonds, backbone in polyproline II, templates from `assets/templates/`)
+is found as $WALKJUMP, on PATH, or in the project's cargo target directory. A short
+ff14SB + GBn2 minimisation removes clashes. Used by `batch_md.py` for the training and
+test data.
 
-PDBFixer is not used for longer peptides because the residues it inserts come out
-D about half of the time (its missing-residue geometry does not fix the Cα's
-handedness, and minimisation cannot invert a centre): 19 of the first 41 training
-dipeptides and the test tripeptide had a D residue before the NME cap, found
-December 7. `check_l` refuses any D centre, whoever built the molecule.
+PDBFixer is not used any more. The residues it inserts came out D about half of the
+time (19 of the first 41 training dipeptides and the test tripeptide, found December
+7), and its mutated and inserted residues left cis peptide bonds and residues parked
+in αL, where a short run never leaves them (9 training dipeptides and 4 of the 6 test
+dipeptides cis, 10 second residues in αL for every frame, found the same day).
+`check_start` refuses both, whoever built the molecule.
 """
 
-import io
 import os
 import shutil
 import subprocess
@@ -34,7 +33,6 @@ ONE_TO_THREE = {
     "P": "PRO", "S": "SER", "T": "THR", "W": "TRP", "Y": "TYR", "V": "VAL",
 }
 HERE = os.path.dirname(os.path.abspath(__file__))
-SEED_PDB = os.path.join(HERE, "..", "..", "assets", "alanine-dipeptide.pdb")
 FORCEFIELD = ("amber14/protein.ff14SB.xml", "implicit/gbn2.xml")
 
 
@@ -54,16 +52,6 @@ def three_letter(sequence):
     return names
 
 
-def _seed_heavy_atoms():
-    keep = []
-    for line in open(SEED_PDB):
-        if line.startswith(("ATOM", "HETATM")):
-            name = line[12:16].strip()
-            if not name.lstrip("0123456789").startswith("H"):
-                keep.append(line)
-    return "".join(keep) + "END\n"
-
-
 def walkjump_binary():
     """The `walkjump` program: $WALKJUMP, on PATH, or the project's release build."""
     asked = os.environ.get("WALKJUMP")
@@ -79,7 +67,7 @@ def walkjump_binary():
     for c in candidates:
         if c and os.access(c, os.X_OK):
             return c
-    raise RuntimeError("walkjump build is needed for peptides of 2 or more residues: set WALKJUMP to "
+    raise RuntimeError("walkjump build makes the peptides: set WALKJUMP to "
                        "the binary (cargo build --release) or put it on PATH")
 
 
@@ -106,33 +94,53 @@ def check_l(topology, positions, what):
                          "(rebuild it with walkjump build)")
 
 
+def cis_bonds(topology, positions):
+    """Peptide bonds (caps included) whose ω is cis (|ω| < 90°) and whose second
+    residue is not a proline: CA(i)-C(i)-N(i+1)-CA(i+1), with the caps' methyl carbons
+    standing in for CA. Cis X-Pro is a real, slow isomer and is allowed."""
+    x = np.asarray(positions.value_in_unit(u.angstrom) if hasattr(positions, "value_in_unit") else positions)
+    res = list(topology.residues())
+    bad = []
+    for a, b in zip(res[:-1], res[1:]):
+        ia = {t.name: t.index for t in a.atoms()}
+        ib = {t.name: t.index for t in b.atoms()}
+        ca1 = ia.get("CA", ia.get("CH3"))
+        ca2 = ib.get("CA", ib.get("CH3", ib.get("C")))
+        if None in (ca1, ia.get("C"), ib.get("N"), ca2) or b.name == "PRO":
+            continue
+        p0, p1, p2, p3 = (x[i] for i in (ca1, ia["C"], ib["N"], ca2))
+        b0, b1, b2 = p1 - p0, p2 - p1, p3 - p2
+        n1, n2 = np.cross(b0, b1), np.cross(b1, b2)
+        m1 = np.cross(n1, b1 / np.linalg.norm(b1))
+        omega = np.degrees(np.arctan2(np.dot(m1, n2), np.dot(n1, n2)))
+        if abs(omega) < 90.0:
+            bad.append(f"{a.name}{a.id}-{b.name}{b.id} (ω = {omega:.0f}°)")
+    return bad
+
+
+def check_start(topology, positions, what):
+    """Refuse a D residue or a cis non-proline peptide bond: neither changes in a
+    training or reference run, so either would be in every frame."""
+    check_l(topology, positions, what)
+    bad = cis_bonds(topology, positions)
+    if bad:
+        raise ValueError(f"{what}: cis peptide bond at {', '.join(bad)}; every bond not before a "
+                         "proline must be trans (rebuild it with walkjump build)")
+
+
 def build(sequence, minimize=True, platform="CPU"):
     """Topology and positions (OpenMM quantities) of ACE-sequence-NME, minimised; every
-    residue checked to be L."""
+    residue checked to be L and every bond not before a proline trans."""
     names = three_letter(sequence)
-    if len(names) == 1:
-        from pdbfixer import PDBFixer
-
-        fixer = PDBFixer(pdbfile=io.StringIO(_seed_heavy_atoms()))
-        chain = list(fixer.topology.chains())[0].id
-        if names[0] != "ALA":
-            fixer.applyMutations([f"ALA-2-{names[0]}"], chain)
-        fixer.findMissingResidues()
-        fixer.missingResidues = {}
-        fixer.findMissingAtoms()
-        fixer.addMissingAtoms()
-        fixer.addMissingHydrogens(7.0)
-        topology, positions = fixer.topology, fixer.positions
-    else:
-        with tempfile.TemporaryDirectory() as d:
-            out = os.path.join(d, "built.pdb")
-            r = subprocess.run([walkjump_binary(), "build", "--sequence", "-".join(names), "--out", out],
-                               capture_output=True, text=True)
-            if r.returncode != 0:
-                raise RuntimeError(f"walkjump build {sequence} failed: {r.stderr.strip()}")
-            pdb = app.PDBFile(out)
-            topology, positions = pdb.topology, pdb.positions
-    check_l(topology, positions, f"built {sequence}")
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "built.pdb")
+        r = subprocess.run([walkjump_binary(), "build", "--sequence", "-".join(names), "--out", out],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"walkjump build {sequence} failed: {r.stderr.strip()}")
+        pdb = app.PDBFile(out)
+        topology, positions = pdb.topology, pdb.positions
+    check_start(topology, positions, f"built {sequence}")
     if minimize:
         ff = app.ForceField(*FORCEFIELD)
         system = ff.createSystem(topology, nonbondedMethod=app.NoCutoff)
@@ -141,7 +149,7 @@ def build(sequence, minimize=True, platform="CPU"):
         ctx.setPositions(positions)
         mm.LocalEnergyMinimizer.minimize(ctx, 1.0, 2000)
         positions = ctx.getState(getPositions=True).getPositions()
-        check_l(topology, positions, f"minimised {sequence}")
+        check_start(topology, positions, f"minimised {sequence}")
     return topology, positions
 
 

@@ -84,6 +84,21 @@ impl TrainData {
                 mirrored.join(", ")
             )));
         }
+        // Likewise a cis peptide bond (not before a proline): it never turns trans in a
+        // run, so every frame would teach a bond that proteins almost never have.
+        let cis: Vec<String> =
+            walkjump_core::analysis::peptide_bond::cis_bonds(&self.topology, &self.frames)
+                .into_iter()
+                .map(|(label, f)| format!("{label} ({:.0} % of frames)", 100.0 * f))
+                .collect();
+        if !cis.is_empty() {
+            return Err(Error::Parameter(format!(
+                "cis peptide bond at {}: training data must have trans bonds except before a \
+                 proline; rebuild the molecule with walkjump build (tools/openmm/peptide_build.py \
+                 does) and rerun its MD",
+                cis.join(", ")
+            )));
+        }
         match &self.forces {
             Some(f) => {
                 if f.len() != self.frames.len() {

@@ -8,6 +8,7 @@ pub mod divergence;
 pub mod energy;
 pub mod histogram;
 pub mod peptide;
+pub mod peptide_bond;
 pub mod rdf;
 pub mod report;
 pub mod tica;

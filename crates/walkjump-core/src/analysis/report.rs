@@ -16,6 +16,7 @@ use super::chirality::ChiralCentre;
 use super::divergence::histogram_jsd;
 use super::histogram::AllMass;
 use super::peptide::{compare, PeptideEnsemble};
+use super::peptide_bond::{cis_fractions, peptide_bonds};
 use super::tica::{fit_on_ensemble, histogram_of, project_ensemble, projection_bins};
 use crate::error::{Error, Result};
 use crate::molecule::{Topology, TorsionKind};
@@ -121,6 +122,10 @@ pub struct PeptideReport {
     pub tica_error: Option<String>,
     /// The largest D fraction over the residues; None without chiral centres.
     pub d_fraction_max: Option<f64>,
+    /// The largest fraction of samples in which a peptide bond not before a proline is
+    /// cis; None without such bonds (reports written before December 7 lack it).
+    #[serde(default)]
+    pub cis_fraction_max: Option<f64>,
 }
 
 const FLOOR_DEFINITION: &str = "reference split in file order into A = first half and \
@@ -321,6 +326,13 @@ pub fn evaluate_with(
         tica,
         tica_error,
         d_fraction_max: d_samp.iter().copied().reduce(f64::max),
+        cis_fraction_max: {
+            let bonds: Vec<_> = peptide_bonds(topology)
+                .into_iter()
+                .filter(|b| !b.before_proline)
+                .collect();
+            cis_fractions(&bonds, samples).into_iter().reduce(f64::max)
+        },
         residues,
         torsions,
     })
@@ -347,8 +359,8 @@ impl PeptideReport {
     /// The header of [`Self::markdown_row`]'s table (two lines).
     pub fn markdown_header() -> String {
         "| peptide | samples | floor frames | Ramachandran JSD (floor) | torsion JSD φ/ψ (floor) \
-         | χ1 JSD (floor) | TICA JSD (floor) | max D fraction |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|"
+         | χ1 JSD (floor) | TICA JSD (floor) | max D fraction | max cis fraction |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|"
             .into()
     }
 
@@ -359,7 +371,7 @@ impl PeptideReport {
             None => "–".into(),
         };
         format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             self.sequence,
             self.samples,
             self.floor.frames_a,
@@ -368,6 +380,7 @@ impl PeptideReport {
             opt_with_floor(self.chi1_jsd, self.chi1_floor),
             tica,
             percent(self.d_fraction_max),
+            percent(self.cis_fraction_max),
         )
     }
 

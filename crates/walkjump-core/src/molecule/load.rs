@@ -294,6 +294,18 @@ pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
         tracing::warn!("{}: {note}", path.display());
         notes.push(note);
     }
+    // A cis bond not before a proline is almost always a modelling error; the models
+    // never saw one (their data are checked) and keep it through every jump.
+    for (label, _) in
+        crate::analysis::peptide_bond::cis_bonds(&topo, std::slice::from_ref(&positions))
+    {
+        let note = format!(
+            "the peptide bond {label} is cis in this file; the peptide models were trained \
+             on trans bonds (cis only before a proline) and will keep it cis"
+        );
+        tracing::warn!("{}: {note}", path.display());
+        notes.push(note);
+    }
     let mut structure = Structure {
         topology: topo,
         positions,
