@@ -5,12 +5,12 @@
 //! is all D.
 //!
 //! Multi-residue data: `tests/data/peptides/akg.pdb` (ACE-ALA-LYS-GLY-NME, built by
-//! `tools/openmm/peptide_build.py AKG`) and `akg_md.xtc`, 1 ns of OpenMM MD saved every
-//! ps (`tools/openmm/ala2_md.py --ns 1 --save-ps 1 --seed 7`, settings in
-//! `akg_md-openmm.json`). Its two inner peptide bonds are cis in every frame (it was
-//! built with PDBFixer, whose inserted residues leave that; found December 7). These
-//! tests are about the metrics, which take any molecule's torsions, so the fixture
-//! stays; no model is trained or judged on it.
+//! an earlier `tools/openmm/peptide_build.py AKG`, with PDBFixer) and `akg_md.xtc`, 1 ns
+//! of OpenMM MD saved every ps (`tools/openmm/ala2_md.py --ns 1 --save-ps 1 --seed 7`,
+//! settings in `akg_md-openmm.json`). Its two inner peptide bonds are cis in every
+//! frame (PDBFixer's inserted residues left that; found December 7). These tests are
+//! about the metrics, which take any molecule's torsions, so the fixture stays; no
+//! model is trained or judged on it.
 
 mod common;
 

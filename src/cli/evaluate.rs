@@ -231,6 +231,12 @@ fn print_report(r: &PeptideReport) {
     if let (Some(c), Some(f)) = (r.chi1_jsd, r.chi1_floor) {
         println!("  mean chi1 JSD {c:.3} ({f:.3})");
     }
+    if let Some(c) = r.cis_fraction_max {
+        println!(
+            "  largest cis fraction of a peptide bond not before a proline: {:.1} %",
+            100.0 * c
+        );
+    }
     match (&r.tica, &r.tica_error) {
         (Some(t), _) => println!(
             "  TICA-0/1 JSD {:.3} ({:.3}) (20x20 bins over the reference's range, \

@@ -111,9 +111,9 @@ def cis_bonds(topology, positions):
         p0, p1, p2, p3 = (x[i] for i in (ca1, ia["C"], ib["N"], ca2))
         b0, b1, b2 = p1 - p0, p2 - p1, p3 - p2
         n1, n2 = np.cross(b0, b1), np.cross(b1, b2)
-        m1 = np.cross(n1, b1 / np.linalg.norm(b1))
-        omega = np.degrees(np.arctan2(np.dot(m1, n2), np.dot(n1, n2)))
-        if abs(omega) < 90.0:
+        # IUPAC sign, as walkjump's analysis::dihedral; a NaN (degenerate) ω counts as cis.
+        omega = np.degrees(np.arctan2(np.dot(np.cross(n1, n2), b1 / np.linalg.norm(b1)), np.dot(n1, n2)))
+        if not abs(omega) >= 90.0:
             bad.append(f"{a.name}{a.id}-{b.name}{b.id} (ω = {omega:.0f}°)")
     return bad
 

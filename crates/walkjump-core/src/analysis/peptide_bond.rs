@@ -34,7 +34,8 @@ fn alpha_like(t: &Topology, r: usize) -> Option<usize> {
     }
 }
 
-/// Every peptide bond between consecutive residues of one chain that have the four atoms.
+/// Every peptide bond between consecutive, bonded residues of one chain that have the
+/// four atoms.
 pub fn peptide_bonds(t: &Topology) -> Vec<PeptideBond> {
     (0..t.residues.len().saturating_sub(1))
         .filter_map(|r| {
@@ -48,6 +49,10 @@ pub fn peptide_bonds(t: &Topology) -> Vec<PeptideBond> {
                 t.find_atom(r + 1, "N")?,
                 alpha_like(t, r + 1)?,
             ];
+            // Consecutive in the file is not bonded: a chain break has no ω.
+            if !t.bonded(atoms[1], atoms[2]) {
+                return None;
+            }
             Some(PeptideBond {
                 label: format!("{}{}-{}{}", a.name, a.number, b.name, b.number),
                 atoms,

@@ -207,7 +207,8 @@ impl Topology {
         dist(p, i, j) < ei.covalent_radius() + ej.covalent_radius() + COVALENT_SLACK
     }
 
-    fn bonded(&self, i: usize, j: usize) -> bool {
+    /// Whether `i` and `j` are bonded (the bond list is sorted).
+    pub fn bonded(&self, i: usize, j: usize) -> bool {
         self.bonds.binary_search(&(i.min(j), i.max(j))).is_ok()
     }
 
