@@ -212,14 +212,8 @@ fn the_app_and_sample_choose_the_own_model_else_the_transferable_one_else_say_wh
     assert!(e.contains("no model"), "{e}");
 }
 
-#[test]
-fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
-    // Claim: the shipped MD (training and reference) holds L-amino acids only. Until
-    // December 7, 19 training dipeptides and the test tripeptide had a D residue
-    // before the NME cap (PDBFixer's inserted residues), which taught the model
-    // mirror images and judged it against a mirrored reference.
-    use walkjump::analysis::chirality::{d_residues, l_centres};
-    use walkjump::io::read_trajectory;
+/// Every shipped peptide run (training and test): (name, topology, frames).
+fn shipped_runs() -> Vec<(String, walkjump::molecule::Topology, Vec<Vec<f64>>)> {
     let data = repo().join("assets/data/peptides");
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
@@ -228,55 +222,75 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
         keep_missing_hydrogens: true,
         ..LoadOptions::default()
     };
+    m["peptides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = load_structure(&data.join(e["topology"].as_str().unwrap()), opts).unwrap();
+            let frames = walkjump::io::read_trajectory(
+                &data.join(e["positions"].as_str().unwrap()),
+                s.topology.n_atoms(),
+            )
+            .unwrap()
+            .frames;
+            (e["name"].as_str().unwrap().to_string(), s.topology, frames)
+        })
+        .collect()
+}
+
+/// Training's verdict on 12 copies of `x`.
+fn validate_copies(t: &walkjump::molecule::Topology, x: &[f64]) -> Result<(), String> {
+    walkjump::nn::train::TrainData {
+        topology: t.clone(),
+        molecule: "control".into(),
+        length_unit: "angstrom".into(),
+        frames: vec![x.to_vec(); 12],
+        forces: None,
+    }
+    .validate(false)
+    .map_err(|e| e.to_string())
+}
+
+/// The notes the loader makes when `x` is written to a PDB and opened.
+fn notes_on_opening(t: &walkjump::molecule::Topology, x: &[f64]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("control.pdb");
+    walkjump::io::write_trajectory(&p, t, &[x.to_vec()]).unwrap();
+    load_structure(&p, LoadOptions::default()).unwrap().notes
+}
+
+#[test]
+fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
+    // Claim: the shipped MD (training and reference) holds L-amino acids only. Until
+    // December 7, 19 training dipeptides and the test tripeptide had a D residue
+    // before the NME cap (PDBFixer's inserted residues), which taught the model
+    // mirror images and judged it against a mirrored reference.
+    use walkjump::analysis::chirality::{d_residues, l_centres};
+    let runs = shipped_runs();
     let mut d = vec![];
     let mut checked = 0;
-    for e in m["peptides"].as_array().unwrap() {
-        let s = load_structure(&data.join(e["topology"].as_str().unwrap()), opts).unwrap();
-        let frames = read_trajectory(
-            &data.join(e["positions"].as_str().unwrap()),
-            s.topology.n_atoms(),
-        )
-        .unwrap()
-        .frames;
-        checked += l_centres(&s.topology).len();
-        for (label, f) in d_residues(&s.topology, &frames) {
-            d.push(format!(
-                "{} {label} ({:.0} %)",
-                e["name"].as_str().unwrap_or("?"),
-                100.0 * f
-            ));
+    for (name, t, frames) in &runs {
+        checked += l_centres(t).len();
+        for (label, f) in d_residues(t, frames) {
+            d.push(format!("{name} {label} ({:.0} %)", 100.0 * f));
         }
     }
     assert!(checked > 100, "only {checked} chiral centres found");
     assert!(d.is_empty(), "D residues in the shipped data: {d:?}");
 
     // Negative control: the mirror image of a shipped peptide is refused by training,
-    // with the residue named.
-    let e = &m["peptides"].as_array().unwrap()[0];
-    let s = load_structure(&data.join(e["topology"].as_str().unwrap()), opts).unwrap();
-    let mirror = common::mirror(std::slice::from_ref(&s.positions)).remove(0);
-    let mut td = walkjump::nn::train::TrainData {
-        topology: s.topology.clone(),
-        molecule: "mirror".into(),
-        length_unit: "angstrom".into(),
-        frames: vec![s.positions.clone(); 12],
-        forces: None,
-    };
-    td.validate(false).expect("the L peptide is accepted");
-    td.frames = vec![mirror.clone(); 12];
-    let err = td.validate(false).unwrap_err().to_string();
+    // with the residue named, and opening it says which residue is D.
+    let (_, t, frames) = &runs[0];
+    let x = &frames[0];
+    let mirror = common::mirror(std::slice::from_ref(x)).remove(0);
+    validate_copies(t, x).expect("the L peptide is accepted");
+    let err = validate_copies(t, &mirror).unwrap_err();
     assert!(err.contains("D-amino acid at ALA"), "{err}");
-    // ... and opening the mirror image says which residue is D, the original nothing.
-    let dir = tempfile::tempdir().unwrap();
-    let said = |x: Vec<f64>, name: &str| -> Vec<String> {
-        let p = dir.path().join(name);
-        walkjump::io::write_trajectory(&p, &s.topology, &[x]).unwrap();
-        load_structure(&p, LoadOptions::default()).unwrap().notes
-    };
-    assert!(said(s.positions.clone(), "l.pdb")
+    assert!(notes_on_opening(t, x)
         .iter()
         .all(|n| !n.contains("D-amino acid")));
-    let notes = said(mirror, "d.pdb");
+    let notes = notes_on_opening(t, &mirror);
     assert!(
         notes.iter().any(|n| n.contains("ALA2 is a D-amino acid")),
         "{notes:?}"
@@ -289,32 +303,12 @@ fn every_shipped_peptide_bond_is_trans_and_training_refuses_a_cis_one() {
     // December 7 PDBFixer's builds had left cis bonds in every frame of four of the six
     // test references (AE, KF, NP, VG) and nine training peptides.
     use walkjump::analysis::peptide_bond::{cis_bonds, isomerised, peptide_bonds};
-    use walkjump::io::read_trajectory;
-    let data = repo().join("assets/data/peptides");
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
-            .unwrap();
-    let opts = LoadOptions {
-        keep_missing_hydrogens: true,
-        ..LoadOptions::default()
-    };
     let mut cis = vec![];
     let mut checked = 0;
-    for e in m["peptides"].as_array().unwrap() {
-        let s = load_structure(&data.join(e["topology"].as_str().unwrap()), opts).unwrap();
-        let frames = read_trajectory(
-            &data.join(e["positions"].as_str().unwrap()),
-            s.topology.n_atoms(),
-        )
-        .unwrap()
-        .frames;
-        checked += peptide_bonds(&s.topology).len();
-        for (label, f) in cis_bonds(&s.topology, &frames) {
-            cis.push(format!(
-                "{} {label} ({:.0} %)",
-                e["name"].as_str().unwrap_or("?"),
-                100.0 * f
-            ));
+    for (name, t, frames) in &shipped_runs() {
+        checked += peptide_bonds(t).len();
+        for (label, f) in cis_bonds(t, frames) {
+            cis.push(format!("{name} {label} ({:.0} %)", 100.0 * f));
         }
     }
     // Two bonds per single residue, three per dipeptide: well over 150 in the set.
@@ -324,32 +318,18 @@ fn every_shipped_peptide_bond_is_trans_and_training_refuses_a_cis_one() {
         "cis peptide bonds in the shipped data: {cis:?}"
     );
 
-    // Negative control: turn the ALA-GLU bond of the built AE cis (rotate everything
-    // past its N by 180° about C-N): training refuses it, opening it says so.
+    // Negative control: turn the ALA-GLU bond of the built AE cis (everything past its
+    // N rotated by 180° about C-N): training refuses it, opening it says so.
     let s = walkjump::molecule::build_peptide("AE").unwrap();
     let bond = peptide_bonds(&s.topology).remove(1);
     let flipped = isomerised(&s.topology, &s.positions, &bond);
-    let mut td = walkjump::nn::train::TrainData {
-        topology: s.topology.clone(),
-        molecule: "cis".into(),
-        length_unit: "angstrom".into(),
-        frames: vec![s.positions.clone(); 12],
-        forces: None,
-    };
-    td.validate(false).expect("the trans peptide is accepted");
-    td.frames = vec![flipped.clone(); 12];
-    let err = td.validate(false).unwrap_err().to_string();
+    validate_copies(&s.topology, &s.positions).expect("the trans peptide is accepted");
+    let err = validate_copies(&s.topology, &flipped).unwrap_err();
     assert!(err.contains("cis peptide bond at ALA2-GLU3"), "{err}");
-    let dir = tempfile::tempdir().unwrap();
-    let said = |x: Vec<f64>, name: &str| -> Vec<String> {
-        let path = dir.path().join(name);
-        walkjump::io::write_trajectory(&path, &s.topology, &[x]).unwrap();
-        load_structure(&path, LoadOptions::default()).unwrap().notes
-    };
-    assert!(said(s.positions.clone(), "trans.pdb")
+    assert!(notes_on_opening(&s.topology, &s.positions)
         .iter()
         .all(|n| !n.contains("cis")));
-    let notes = said(flipped, "cis.pdb");
+    let notes = notes_on_opening(&s.topology, &flipped);
     assert!(
         notes
             .iter()
