@@ -71,10 +71,15 @@ def walkjump_binary():
                        "the binary (cargo build --release) or put it on PATH")
 
 
+def _angstrom(positions):
+    """Positions as an (n, 3) array in Å, from an OpenMM quantity or plain numbers."""
+    return np.asarray(positions.value_in_unit(u.angstrom) if hasattr(positions, "value_in_unit") else positions)
+
+
 def l_violations(topology, positions):
     """Residues whose Cα is D-handed: the improper N-CA-C-CB has the opposite sign to an
     L-amino acid's (L: (N-CA)x(C-CA).(CB-CA) > 0)."""
-    x = np.asarray(positions.value_in_unit(u.angstrom) if hasattr(positions, "value_in_unit") else positions)
+    x = _angstrom(positions)
     bad = []
     for res in topology.residues():
         idx = {a.name: a.index for a in res.atoms()}
@@ -98,7 +103,7 @@ def cis_bonds(topology, positions):
     """Peptide bonds (caps included) whose ω is cis (|ω| < 90°) and whose second
     residue is not a proline: CA(i)-C(i)-N(i+1)-CA(i+1), with the caps' methyl carbons
     standing in for CA. Cis X-Pro is a real, slow isomer and is allowed."""
-    x = np.asarray(positions.value_in_unit(u.angstrom) if hasattr(positions, "value_in_unit") else positions)
+    x = _angstrom(positions)
     res = list(topology.residues())
     bad = []
     for a, b in zip(res[:-1], res[1:]):

@@ -69,13 +69,18 @@ pub fn is_cis(b: &PeptideBond, x: &[f64]) -> bool {
     omega.is_nan() || omega.abs() < CIS_BELOW_DEG
 }
 
+/// The peptide bonds that must be trans: every one not before a proline.
+pub fn trans_only_bonds(t: &Topology) -> Vec<PeptideBond> {
+    peptide_bonds(t)
+        .into_iter()
+        .filter(|b| !b.before_proline)
+        .collect()
+}
+
 /// Non-proline peptide bonds of `t` that are cis in some of `frames`: (label, fraction
 /// of frames). Cis X–Pro bonds are not listed.
 pub fn cis_bonds(t: &Topology, frames: &[Vec<f64>]) -> Vec<(String, f64)> {
-    let bonds: Vec<PeptideBond> = peptide_bonds(t)
-        .into_iter()
-        .filter(|b| !b.before_proline)
-        .collect();
+    let bonds = trans_only_bonds(t);
     cis_fractions(&bonds, frames)
         .into_iter()
         .zip(bonds)

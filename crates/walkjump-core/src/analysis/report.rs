@@ -16,7 +16,7 @@ use super::chirality::ChiralCentre;
 use super::divergence::histogram_jsd;
 use super::histogram::AllMass;
 use super::peptide::{compare, PeptideEnsemble};
-use super::peptide_bond::{cis_fractions, peptide_bonds};
+use super::peptide_bond::{cis_fractions, trans_only_bonds};
 use super::tica::{fit_on_ensemble, histogram_of, project_ensemble, projection_bins};
 use crate::error::{Error, Result};
 use crate::molecule::{Topology, TorsionKind};
@@ -326,13 +326,9 @@ pub fn evaluate_with(
         tica,
         tica_error,
         d_fraction_max: d_samp.iter().copied().reduce(f64::max),
-        cis_fraction_max: {
-            let bonds: Vec<_> = peptide_bonds(topology)
-                .into_iter()
-                .filter(|b| !b.before_proline)
-                .collect();
-            cis_fractions(&bonds, samples).into_iter().reduce(f64::max)
-        },
+        cis_fraction_max: cis_fractions(&trans_only_bonds(topology), samples)
+            .into_iter()
+            .reduce(f64::max),
         residues,
         torsions,
     })
