@@ -447,3 +447,35 @@ fn evaluate_over_a_manifest_gives_one_row_per_peptide_with_samples() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(all.keys().collect::<Vec<_>>(), ["AKG"]);
 }
+
+/// The report's basin populations agree between two independent MD runs of alanine
+/// dipeptide, and its count of the reference's moves between basins tells a 10 ns
+/// run (many) from a "run" that never left its first frame (none, the negative
+/// control: a reference too short to judge populations).
+#[test]
+fn basin_populations_agree_between_md_runs_and_a_stuck_reference_has_no_moves() {
+    use walkjump::analysis::basin::MIN_BASIN_CHANGES;
+    let (top, reference, train) = ala2();
+    let samples = evenly(&train, 2000);
+    let md = evaluate_against_reference(&top, &samples, &reference).unwrap();
+    let res = &md.residues[0];
+    let (b, rb) = (
+        res.basin_fractions.unwrap(),
+        res.reference_basin_fractions.unwrap(),
+    );
+    for k in 0..3 {
+        assert!((b[k] - rb[k]).abs() < 0.1, "{b:?} vs {rb:?}");
+    }
+    // β/PII and αR both populated in 10 ns of ff14SB + GBn2.
+    assert!(rb[0] > 0.1 && rb[1] > 0.1, "{rb:?}");
+    let moves = res.reference_basin_changes.unwrap();
+    assert!(moves >= 5 * MIN_BASIN_CHANGES, "{moves}");
+    assert_eq!(md.reference_basin_changes_min, Some(moves));
+
+    let stuck = vec![reference[0].clone(); 200];
+    let r = evaluate_against_reference(&top, &samples, &stuck).unwrap();
+    assert_eq!(r.reference_basin_changes_min, Some(0));
+    let f = r.residues[0].reference_basin_fractions.unwrap();
+    assert_eq!(f.iter().filter(|&&v| v == 1.0).count(), 1, "{f:?}");
+    assert!(r.markdown_residues().contains("0 (few)"));
+}

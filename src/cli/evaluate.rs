@@ -183,6 +183,11 @@ fn run_manifest(a: &EvaluateArgs, manifest: &Path) -> anyhow::Result<()> {
     if !missing.is_empty() {
         println!("no samples for: {}", missing.join(", "));
     }
+    let only: Vec<PeptideReport> = reports.iter().map(|(_, r)| r.clone()).collect();
+    let note = few_moves_note(&only);
+    if let Some(n) = &note {
+        println!("{n}");
+    }
     if let Some(j) = &a.json {
         ensure_parent(j)?;
         let all: serde_json::Map<String, serde_json::Value> = reports
@@ -195,7 +200,11 @@ fn run_manifest(a: &EvaluateArgs, manifest: &Path) -> anyhow::Result<()> {
     if let Some(md) = &a.markdown {
         ensure_parent(md)?;
         let floor = &reports[0].1.floor.definition;
-        walkjump::io::write_atomically(md, format!("{table}\n\nFloor: {floor}.\n").as_bytes())?;
+        let note = note.map(|n| format!("\n{n}\n")).unwrap_or_default();
+        walkjump::io::write_atomically(
+            md,
+            format!("{table}\n\nFloor: {floor}.\n{note}").as_bytes(),
+        )?;
         println!("table written to {}", md.display());
     }
     Ok(())
@@ -212,8 +221,21 @@ fn print_report(r: &PeptideReport) {
             .d_fraction
             .map(|d| format!("   D {:.1} %", 100.0 * d))
             .unwrap_or_default();
+        let basins = match (res.basin_fractions, res.reference_basin_fractions) {
+            (Some(b), Some(rb)) => format!(
+                "   β/PII·αR·αL {:.0}·{:.0}·{:.0} % (reference {:.0}·{:.0}·{:.0} %, {} moves)",
+                100.0 * b[0],
+                100.0 * b[1],
+                100.0 * b[2],
+                100.0 * rb[0],
+                100.0 * rb[1],
+                100.0 * rb[2],
+                res.reference_basin_changes.unwrap_or(0)
+            ),
+            _ => String::new(),
+        };
         println!(
-            "  {:<7} Ramachandran JSD {:.3} ({:.3}){d}",
+            "  {:<7} Ramachandran JSD {:.3} ({:.3}){d}{basins}",
             res.residue, res.ramachandran_jsd, res.ramachandran_floor
         );
     }
@@ -230,6 +252,9 @@ fn print_report(r: &PeptideReport) {
     );
     if let (Some(c), Some(f)) = (r.chi1_jsd, r.chi1_floor) {
         println!("  mean chi1 JSD {c:.3} ({f:.3})");
+    }
+    if let Some(note) = few_moves_note(std::slice::from_ref(r)) {
+        println!("  {note}");
     }
     if let Some(c) = r.cis_fraction_max {
         println!(
@@ -249,4 +274,28 @@ fn print_report(r: &PeptideReport) {
         (None, Some(e)) => println!("  TICA not fitted: {e}"),
         _ => {}
     }
+}
+
+/// A warning naming the references whose residues moved between Ramachandran basins
+/// fewer than `MIN_BASIN_CHANGES` times: their populations, and so every distance and
+/// floor above, rest on few visits.
+fn few_moves_note(reports: &[PeptideReport]) -> Option<String> {
+    use walkjump::analysis::basin::MIN_BASIN_CHANGES;
+    let few: Vec<String> = reports
+        .iter()
+        .flat_map(|r| {
+            r.residues.iter().filter_map(move |res| {
+                let n = res.reference_basin_changes?;
+                (n < MIN_BASIN_CHANGES).then(|| format!("{} {} ({n})", r.sequence, res.residue))
+            })
+        })
+        .collect();
+    (!few.is_empty()).then(|| {
+        format!(
+            "Few basin moves: in {} the reference moved between the β/PII, αR and αL cores \
+             fewer than {MIN_BASIN_CHANGES} times, so its populations rest on few visits; a \
+             longer reference would judge them better.",
+            few.join(", ")
+        )
+    })
 }

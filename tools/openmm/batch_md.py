@@ -115,9 +115,42 @@ def job_name(job):
     return job.get("name") or job["sequence"]
 
 
-def worker(wid, platform_name, jobs, results, args, deadline):
+def die_with_parent(parent):
+    """Stop this worker when the batch that started it stops. Spawned workers do not
+    carry batch_md.py in their command line, so `pkill -f batch_md.py` misses them; an
+    orphan would go on writing into the output folder (December 8: two orphans of a
+    stopped batch wrote the same files as the batch started after it and corrupted
+    every DCD both touched)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent check in the job loop still stops it between jobs
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def lock_out_dir(out):
+    """Hold an exclusive lock on OUT for this batch's lifetime, so a second batch
+    pointed at the same folder stops with a message instead of writing over its files."""
+    import fcntl
+
+    fh = open(os.path.join(out, ".batch_md.lock"), "w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise SystemExit(f"another batch_md.py is writing into {out}: wait for it, stop it "
+                         f"(its workers stop with it) or choose another --out")
+    return fh
+
+
+def worker(wid, platform_name, jobs, results, args, deadline, parent):
+    die_with_parent(parent)
     os.environ.setdefault("OPENMM_CPU_THREADS", "1")
-    while time.time() < deadline:
+    while time.time() < deadline and os.getppid() == parent:
         try:
             job = jobs.get_nowait()
         except queue.Empty:
@@ -172,6 +205,7 @@ def main():
     if args.ns is not None:
         jobs_list = [dict(j, ns=args.ns) for j in jobs_list]
     os.makedirs(args.out, exist_ok=True)
+    lock = lock_out_dir(args.out)  # noqa: F841 (held until the process ends)
     ctx = mp.get_context("spawn")
     jobs, results = ctx.Queue(), ctx.Queue()
     for j in jobs_list:
@@ -180,7 +214,7 @@ def main():
     procs = []
     for w in range(args.workers):
         plat = "CUDA" if cuda and w < args.cuda_workers else "CPU"
-        pr = ctx.Process(target=worker, args=(w, plat, jobs, results, args, deadline))
+        pr = ctx.Process(target=worker, args=(w, plat, jobs, results, args, deadline, os.getpid()))
         pr.start()
         procs.append(pr)
     infos = []

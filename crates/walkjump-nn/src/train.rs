@@ -192,6 +192,29 @@ pub struct TrainSummary {
     /// seen, so a benchmark knows whether a molecule's MD cost belongs to it.
     #[serde(default)]
     pub sequences: Vec<String>,
+    /// Training molecules with a residue that moved between Ramachandran basins fewer
+    /// than `basin::MIN_BASIN_CHANGES` times ("QL: GLN2 0, LEU3 1"): their runs teach
+    /// the populations of where they started, not of equilibrium. Empty for models
+    /// trained before December 8, which did not look.
+    #[serde(default)]
+    pub few_basin_moves: Vec<String>,
+}
+
+/// "QL: GLN2 0, LEU3 1" for every molecule with a residue that moved between basins
+/// fewer than `MIN_BASIN_CHANGES` times, those with the fewest moves first.
+fn few_basin_moves(data: &[TrainData]) -> Vec<String> {
+    use walkjump_core::analysis::basin::{few_changes, MIN_BASIN_CHANGES};
+    let mut few: Vec<(usize, String)> = data
+        .iter()
+        .filter_map(|d| {
+            let f = few_changes(&d.topology, &d.frames, MIN_BASIN_CHANGES);
+            let least = f.iter().map(|(_, n)| *n).min()?;
+            let list: Vec<String> = f.iter().map(|(l, n)| format!("{l} {n}")).collect();
+            Some((least, format!("{}: {}", d.molecule, list.join(", "))))
+        })
+        .collect();
+    few.sort_by_key(|(n, _)| *n);
+    few.into_iter().map(|(_, s)| s).collect()
 }
 
 /// Residue names in order, joined by "-": what "the same molecule" means for a peptide.
@@ -502,6 +525,24 @@ pub fn train<B: AutodiffBackend>(
         d.validate(cfg.psm_weight > 0.0)
             .map_err(|e| Error::Parameter(format!("{}: {e}", d.molecule)))?;
     }
+    let few_basin_moves = few_basin_moves(data);
+    if !few_basin_moves.is_empty() {
+        tracing::warn!(
+            "{} of {} molecules have a residue that moved between the β/PII, αR and αL \
+             basins fewer than {} times in its run, so the model learns the populations of \
+             where those runs started, not of equilibrium; longer MD fixes it \
+             (tools/openmm/batch_md.py --ns). Fewest: {}",
+            few_basin_moves.len(),
+            data.len(),
+            walkjump_core::analysis::basin::MIN_BASIN_CHANGES,
+            few_basin_moves
+                .iter()
+                .take(6)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
     if cfg.psm_weight > 0.0 {
         let noise = psm_target_noise(data, cfg.sigma);
         if noise > cfg.sigma {
@@ -594,6 +635,7 @@ pub fn train<B: AutodiffBackend>(
         } else {
             sequences
         },
+        few_basin_moves,
         ..Default::default()
     };
     if resume {

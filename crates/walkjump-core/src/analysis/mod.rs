@@ -2,6 +2,7 @@
 //! autocorrelation, and the distances between distributions used for judging.
 
 pub mod acf;
+pub mod basin;
 pub mod chirality;
 pub mod dihedral;
 pub mod divergence;

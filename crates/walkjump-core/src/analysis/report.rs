@@ -12,6 +12,7 @@
 //! is, if anything, a little above the one against all of it (a conservative floor);
 //! when N > ⌊M/2⌋ the floor is at n = ⌊M/2⌋ and `floor.frames_a` says so.
 
+use super::basin::{residue_basins, MIN_BASIN_CHANGES};
 use super::chirality::ChiralCentre;
 use super::divergence::histogram_jsd;
 use super::histogram::AllMass;
@@ -61,6 +62,17 @@ pub struct ResidueReport {
     /// opposite sign to an L-amino acid's); None for GLY.
     pub d_fraction: Option<f64>,
     pub reference_d_fraction: Option<f64>,
+    /// Fractions of the samples and of the reference in the β/PII, αR and αL cores
+    /// (`basin::Basin::ALL` order; the rest lie between). Reports written before
+    /// December 8 lack them.
+    #[serde(default)]
+    pub basin_fractions: Option<[f64; 3]>,
+    #[serde(default)]
+    pub reference_basin_fractions: Option<[f64; 3]>,
+    /// Moves between those cores in the reference, summed over its chains: below
+    /// `basin::MIN_BASIN_CHANGES` its populations (and the floor) are uncertain.
+    #[serde(default)]
+    pub reference_basin_changes: Option<usize>,
 }
 
 /// One torsion's 1-D distance (36 bins) and its floor.
@@ -126,6 +138,9 @@ pub struct PeptideReport {
     /// cis; None without such bonds (reports written before December 7 lack it).
     #[serde(default)]
     pub cis_fraction_max: Option<f64>,
+    /// The fewest moves between Ramachandran basins of any residue in the reference.
+    #[serde(default)]
+    pub reference_basin_changes_min: Option<usize>,
 }
 
 const FLOOR_DEFINITION: &str = "reference split in file order into A = first half and \
@@ -228,6 +243,26 @@ pub fn evaluate_with(
         )));
     }
     let samp = ensemble(topology, samples, 1);
+    let samp_basins = residue_basins(topology, samples);
+    // The reference's moves are counted along each of its chains, then summed.
+    let chains = opts.reference_chains.max(1);
+    let ref_basins: Vec<_> = (0..chains)
+        .map(|c| {
+            let run: Vec<Vec<f64>> = reference.iter().skip(c).step_by(chains).cloned().collect();
+            residue_basins(topology, &run)
+        })
+        .collect();
+    let ref_changes = |k: usize| ref_basins.iter().map(|rb| rb[k].changes).sum::<usize>();
+    let ref_fractions = |k: usize| {
+        // Chains hold equal numbers of frames to within one: their mean is the whole's.
+        let mut f = [0.0; 3];
+        for rb in &ref_basins {
+            for (a, b) in f.iter_mut().zip(rb[k].fractions) {
+                *a += b / chains as f64;
+            }
+        }
+        f
+    };
     let refe = ensemble(topology, reference, opts.reference_chains);
     let half = reference.len() / 2;
     let n = samples.len().min(half);
@@ -283,6 +318,9 @@ pub fn evaluate_with(
                 chi1_floor: chi1.map(|t| t.floor),
                 d_fraction: centre.map(|c| d_samp[c]),
                 reference_d_fraction: centre.map(|c| d_ref[c]),
+                basin_fractions: Some(samp_basins[k].fractions),
+                reference_basin_fractions: Some(ref_fractions(k)),
+                reference_basin_changes: Some(ref_changes(k)),
             }
         })
         .collect();
@@ -329,6 +367,10 @@ pub fn evaluate_with(
         cis_fraction_max: cis_fractions(&trans_only_bonds(topology), samples)
             .into_iter()
             .reduce(f64::max),
+        reference_basin_changes_min: residues
+            .iter()
+            .filter_map(|r| r.reference_basin_changes)
+            .min(),
         residues,
         torsions,
     })
@@ -384,15 +426,33 @@ impl PeptideReport {
     pub fn markdown_residues(&self) -> String {
         let mut s = String::from(
             "| residue | Ramachandran JSD (floor) | φ JSD (floor) | ψ JSD (floor) \
-             | χ1 JSD (floor) | D fraction (reference) |\n|---|---:|---:|---:|---:|---:|\n",
+             | χ1 JSD (floor) | D fraction (reference) | β/PII · αR · αL % (reference) \
+             | reference basin moves |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for r in &self.residues {
             let d = match (r.d_fraction, r.reference_d_fraction) {
                 (Some(d), Some(rd)) => format!("{:.1} % ({:.1} %)", 100.0 * d, 100.0 * rd),
                 _ => "–".into(),
             };
+            let pct = |f: [f64; 3]| {
+                format!(
+                    "{:.0} · {:.0} · {:.0}",
+                    100.0 * f[0],
+                    100.0 * f[1],
+                    100.0 * f[2]
+                )
+            };
+            let basins = match (r.basin_fractions, r.reference_basin_fractions) {
+                (Some(b), Some(rb)) => format!("{} ({})", pct(b), pct(rb)),
+                _ => "–".into(),
+            };
+            let moves = match r.reference_basin_changes {
+                Some(n) if n < MIN_BASIN_CHANGES => format!("{n} (few)"),
+                Some(n) => n.to_string(),
+                None => "–".into(),
+            };
             s.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {basins} | {moves} |\n",
                 r.residue,
                 with_floor(r.ramachandran_jsd, r.ramachandran_floor),
                 with_floor(r.phi_jsd, r.phi_floor),
