@@ -337,3 +337,51 @@ fn every_shipped_peptide_bond_is_trans_and_training_refuses_a_cis_one() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn the_runs_started_in_alpha_r_begin_there_and_the_polyproline_starts_do_not() {
+    // Claim: every training run marked `"start": "alphaR"` in the manifest (a second
+    // run of each training peptide, from `jobs/train-alphaR.json`) begins with its residues in the αR
+    // core, so the set no longer starts every run in polyproline II. Negative control:
+    // the PII runs of the same sequences begin outside αR.
+    use walkjump::analysis::basin::residue_basins;
+    let data = repo().join("assets/data/peptides");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
+            .unwrap();
+    let start_of: std::collections::HashMap<String, String> = m["peptides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let name = e["name"].as_str().unwrap().to_string();
+            (name, e["start"].as_str().unwrap_or("PII").to_string())
+        })
+        .collect();
+    // The first 5 ps (10 frames at 0.5 ps): long enough to average the jitter across
+    // the core's border, short against the ~40 ps a residue stays in αR.
+    let early_alpha_r = |t: &walkjump::molecule::Topology, frames: &[Vec<f64>]| -> f64 {
+        let r = residue_basins(t, &frames[..10.min(frames.len())]);
+        r.iter().map(|b| b.fractions[1]).sum::<f64>() / r.len() as f64
+    };
+    let (mut alpha, mut pii) = (vec![], vec![]);
+    for (name, t, frames) in &shipped_runs() {
+        match start_of[name].as_str() {
+            "alphaR" => alpha.push((name.clone(), early_alpha_r(t, frames))),
+            "PII" if start_of.contains_key(&format!("{name}-aR")) => {
+                pii.push((name.clone(), early_alpha_r(t, frames)))
+            }
+            _ => {}
+        }
+    }
+    assert!(alpha.len() >= 60, "only {} αR-started runs", alpha.len());
+    assert_eq!(alpha.len(), pii.len(), "every αR start has its PII run");
+    let mean = |v: &[(String, f64)]| v.iter().map(|p| p.1).sum::<f64>() / v.len() as f64;
+    let not_there: Vec<_> = alpha.iter().filter(|p| p.1 < 0.5).collect();
+    assert!(
+        not_there.len() * 10 <= alpha.len(),
+        "αR-started runs whose residues spent under half of their first 5 ps in αR: {not_there:?}"
+    );
+    assert!(mean(&alpha) > 0.7, "αR starts: {:.2} in αR early", mean(&alpha));
+    assert!(mean(&pii) < 0.2, "PII starts: {:.2} in αR early", mean(&pii));
+}

@@ -47,6 +47,11 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     ff = app.ForceField(*FORCEFIELD)
     system = ff.createSystem(top, nonbondedMethod=app.NoCutoff, constraints=None,
                              hydrogenMass=hydrogen_mass * u.amu)
+    start = job.get("start", "PII")
+    if start != "PII":
+        # Drive the backbone into another basin under a torsion restraint, switched off
+        # (k = 0) before the unrestrained equilibration: saved forces carry none of it.
+        system.addForce(backbone_restraint(top, start))
     temperature = 300.0 * u.kelvin
     integ = mm.LangevinMiddleIntegrator(temperature, 1.0 / u.picosecond, dt_fs * u.femtosecond)
     integ.setRandomNumberSeed(seed)
@@ -55,11 +60,20 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     sim = app.Simulation(top, system, integ, platform, props)
     sim.context.setPositions(pos)
     sim.minimizeEnergy()
+    if start != "PII":
+        # The restrained run is the equilibration: it thermalises the molecule in the
+        # new basin. An unrestrained one after it would lose the start before the first
+        # frame (ACE-ALA-NME leaves αR within 20 ps), so production begins at release.
+        sim.context.setVelocitiesToTemperature(temperature, seed)
+        sim.step(int(round(RESTRAINED_PS * 1000.0 / dt_fs)))
+        sim.context.setParameter("k_backbone", 0.0)
+        equil_ps = 0.0
     minimised = sim.context.getState(getPositions=True).getPositions()
     check_start(top, minimised, f"{name} after minimisation")
     write_pdb(top, minimised, os.path.join(d, name + ".pdb"))
-    sim.context.setVelocitiesToTemperature(temperature, seed)
-    sim.step(int(round(equil_ps * 1000.0 / dt_fs)))
+    if equil_ps > 0.0:
+        sim.context.setVelocitiesToTemperature(temperature, seed)
+        sim.step(int(round(equil_ps * 1000.0 / dt_fs)))
     # Neither a centre nor a peptide bond flips at 300 K, but a broken start could; check
     # before saving.
     check_start(top, sim.context.getState(getPositions=True).getPositions(), f"{name} after equilibration")
@@ -84,6 +98,7 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     info = {
         "name": name,
         "sequence": job["sequence"],
+        "start": start,
         "split": job.get("split", "train"),
         "seed": seed,
         "atoms": top.getNumAtoms(),
@@ -93,6 +108,7 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
         "dt_fs": dt_fs,
         "hydrogen_mass_amu": hydrogen_mass,
         "equilibrate_ps": equil_ps,
+        "restrained_ps": RESTRAINED_PS if start != "PII" else 0.0,
         "temperature_K": 300.0,
         "forcefield": list(FORCEFIELD),
         "platform": platform_name,
@@ -109,6 +125,54 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     with open(os.path.join(d, name + ".json"), "w") as fh:
         json.dump(info, fh, indent=2)
     return info
+
+
+# Backbone basins a run can start from (φ, ψ in degrees). `walkjump build` gives
+# polyproline II, and a 0.25 ns run carries its start: the 64 training runs built in
+# PII spend 26 % of their residues' frames in αR, second runs of the same peptides
+# started in αR 57 %. Pooling a run from each start gives a set whose populations
+# lie between, not the equilibrium ones: only long runs give those.
+STARTS = {"alphaR": (-63.0, -43.0)}
+RESTRAINED_PS = 10.0
+K_BACKBONE = 400.0  # kJ/mol/rad²: 2 k_BT at 9° off target, enough to hold φ/ψ in a basin
+
+
+def backbone_torsions(top):
+    """(φ, ψ) atom-index quadruples of every residue between the caps, and ω of every
+    peptide bond (caps' included)."""
+    res = list(top.residues())
+    idx = [{a.name: a.index for a in r.atoms()} for r in res]
+    # The α carbon of a residue; the caps' methyl carbons stand in for it.
+    alpha = [i.get("CA", i.get("CH3", i.get("C"))) if r.name in ("ACE", "NME") else i["CA"]
+             for r, i in zip(res, idx)]
+    phipsi = []
+    for i in range(1, len(res) - 1):
+        prev, cur, nxt = idx[i - 1], idx[i], idx[i + 1]
+        phipsi.append(((prev["C"], cur["N"], cur["CA"], cur["C"]), (cur["N"], cur["CA"], cur["C"], nxt["N"])))
+    omega = [(alpha[i], idx[i]["C"], idx[i + 1]["N"], alpha[i + 1]) for i in range(len(res) - 1)]
+    return phipsi, omega
+
+
+def backbone_restraint(top, start):
+    import math
+
+    import openmm as mm
+
+    if start not in STARTS:
+        raise ValueError(f"unknown start {start!r}: choose PII or one of {sorted(STARTS)}")
+    phi0, psi0 = (math.radians(a) for a in STARTS[start])
+    force = mm.CustomTorsionForce("0.5*k_backbone*d^2; d = min(abs(theta-theta0), 2*pi-abs(theta-theta0)); pi = 3.141592653589793")
+    force.addGlobalParameter("k_backbone", K_BACKBONE)
+    force.addPerTorsionParameter("theta0")
+    phipsi, omega = backbone_torsions(top)
+    for phi, psi in phipsi:
+        force.addTorsion(*phi, [phi0])
+        force.addTorsion(*psi, [psi0])
+    # Turning ψ by ~170° under a strong restraint can drag a peptide bond to cis
+    # (LL did when this was written); hold every ω trans while it turns.
+    for w in omega:
+        force.addTorsion(*w, [math.pi])
+    return force
 
 
 def job_name(job):

@@ -8,6 +8,10 @@
                    ACE-X-NME for all 20 amino acids, then capped dipeptides drawn at
                    random from the 400 pairs minus the test pairs (at most 160, so the
                    model is judged on pairs it never saw too)
+  jobs/train-alphaR.json a second run of every training peptide that made it into
+                   assets/data/peptides/manifest.json, started in αR (batch_md.py's
+                   "start"), 0.25 ns each, new seeds: the PII starts alone had taught
+                   the model that peptides live in PII
 """
 
 import json
@@ -31,10 +35,17 @@ def main():
     rng.shuffle(pairs)
     train = [{"sequence": a, "split": "train", "ns": 0.1, "seed": 1 + k} for k, a in enumerate(AMINO)]
     train += [{"sequence": p, "split": "train", "ns": 0.05, "seed": 100 + k} for k, p in enumerate(pairs[:160])]
-    for name, jobs in (("test.json", test), ("test-md.json", test_md), ("train.json", train)):
+    shipped = os.path.join(here, "..", "..", "..", "assets", "data", "peptides", "manifest.json")
+    trained = [p["sequence"] for p in json.load(open(shipped))["peptides"]
+               if p["split"] == "train" and p.get("start", "PII") == "PII"]
+    assert not set(trained) & set(TEST), "a test sequence among the training runs"
+    alpha = [{"sequence": s, "name": s + "-aR", "split": "train", "ns": 0.25, "seed": 5000 + k,
+              "start": "alphaR"} for k, s in enumerate(trained)]
+    for name, jobs in (("test.json", test), ("test-md.json", test_md), ("train.json", train),
+                       ("train-alphaR.json", alpha)):
         with open(os.path.join(here, name), "w") as fh:
             json.dump(jobs, fh, indent=1)
-    print(f"{len(test)} test jobs, {len(train)} training jobs")
+    print(f"{len(test)} test jobs, {len(train)} training jobs, {len(alpha)} αR starts")
 
 
 if __name__ == "__main__":
