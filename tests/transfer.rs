@@ -382,6 +382,14 @@ fn the_runs_started_in_alpha_r_begin_there_and_the_polyproline_starts_do_not() {
         not_there.len() * 10 <= alpha.len(),
         "αR-started runs whose residues spent under half of their first 5 ps in αR: {not_there:?}"
     );
-    assert!(mean(&alpha) > 0.7, "αR starts: {:.2} in αR early", mean(&alpha));
-    assert!(mean(&pii) < 0.2, "PII starts: {:.2} in αR early", mean(&pii));
+    assert!(
+        mean(&alpha) > 0.7,
+        "αR starts: {:.2} in αR early",
+        mean(&alpha)
+    );
+    assert!(
+        mean(&pii) < 0.2,
+        "PII starts: {:.2} in αR early",
+        mean(&pii)
+    );
 }
