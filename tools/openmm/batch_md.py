@@ -50,7 +50,7 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
     start = job.get("start", "PII")
     if start != "PII":
         # Drive the backbone into another basin under a torsion restraint, switched off
-        # (k = 0) before the unrestrained equilibration: saved forces carry none of it.
+        # (k = 0) before production: saved forces carry none of it.
         system.addForce(backbone_restraint(top, start))
     temperature = 300.0 * u.kelvin
     integ = mm.LangevinMiddleIntegrator(temperature, 1.0 / u.picosecond, dt_fs * u.femtosecond)
@@ -69,7 +69,7 @@ def run_job(job, out, platform_name, deadline, save_ps, dt_fs, hydrogen_mass, eq
         sim.context.setParameter("k_backbone", 0.0)
         equil_ps = 0.0
     minimised = sim.context.getState(getPositions=True).getPositions()
-    check_start(top, minimised, f"{name} after minimisation")
+    check_start(top, minimised, f"{name} after minimisation" + ("" if start == "PII" else " and the restrained run"))
     write_pdb(top, minimised, os.path.join(d, name + ".pdb"))
     if equil_ps > 0.0:
         sim.context.setVelocitiesToTemperature(temperature, seed)
