@@ -212,8 +212,17 @@ fn the_app_and_sample_choose_the_own_model_else_the_transferable_one_else_say_wh
     assert!(e.contains("no model"), "{e}");
 }
 
-/// Every shipped peptide run (training and test): (name, topology, frames).
-fn shipped_runs() -> Vec<(String, walkjump::molecule::Topology, Vec<Vec<f64>>)> {
+/// One shipped peptide run (training or test).
+struct ShippedRun {
+    name: String,
+    /// The manifest's `"start"`: "PII" (the builder's) unless the run began elsewhere.
+    start: String,
+    topology: walkjump::molecule::Topology,
+    frames: Vec<Vec<f64>>,
+}
+
+/// Every shipped peptide run (training and test).
+fn shipped_runs() -> Vec<ShippedRun> {
     let data = repo().join("assets/data/peptides");
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
@@ -234,7 +243,12 @@ fn shipped_runs() -> Vec<(String, walkjump::molecule::Topology, Vec<Vec<f64>>)> 
             )
             .unwrap()
             .frames;
-            (e["name"].as_str().unwrap().to_string(), s.topology, frames)
+            ShippedRun {
+                name: e["name"].as_str().unwrap().to_string(),
+                start: e["start"].as_str().unwrap_or("PII").to_string(),
+                topology: s.topology,
+                frames,
+            }
         })
         .collect()
 }
@@ -270,7 +284,13 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
     let runs = shipped_runs();
     let mut d = vec![];
     let mut checked = 0;
-    for (name, t, frames) in &runs {
+    for ShippedRun {
+        name,
+        topology: t,
+        frames,
+        ..
+    } in &runs
+    {
         checked += l_centres(t).len();
         for (label, f) in d_residues(t, frames) {
             d.push(format!("{name} {label} ({:.0} %)", 100.0 * f));
@@ -281,7 +301,7 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
 
     // Negative control: the mirror image of a shipped peptide is refused by training,
     // with the residue named, and opening it says which residue is D.
-    let (_, t, frames) = &runs[0];
+    let (t, frames) = (&runs[0].topology, &runs[0].frames);
     let x = &frames[0];
     let mirror = common::mirror(std::slice::from_ref(x)).remove(0);
     validate_copies(t, x).expect("the L peptide is accepted");
@@ -305,7 +325,13 @@ fn every_shipped_peptide_bond_is_trans_and_training_refuses_a_cis_one() {
     use walkjump::analysis::peptide_bond::{cis_bonds, isomerised, peptide_bonds};
     let mut cis = vec![];
     let mut checked = 0;
-    for (name, t, frames) in &shipped_runs() {
+    for ShippedRun {
+        name,
+        topology: t,
+        frames,
+        ..
+    } in &shipped_runs()
+    {
         checked += peptide_bonds(t).len();
         for (label, f) in cis_bonds(t, frames) {
             cis.push(format!("{name} {label} ({:.0} %)", 100.0 * f));
@@ -345,19 +371,8 @@ fn the_runs_started_in_alpha_r_begin_there_and_the_polyproline_starts_do_not() {
     // core, so the set no longer starts every run in polyproline II. Negative control:
     // the PII runs of the same sequences begin outside αR.
     use walkjump::analysis::basin::residue_basins;
-    let data = repo().join("assets/data/peptides");
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
-            .unwrap();
-    let start_of: std::collections::HashMap<String, String> = m["peptides"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let name = e["name"].as_str().unwrap().to_string();
-            (name, e["start"].as_str().unwrap_or("PII").to_string())
-        })
-        .collect();
+    let runs = shipped_runs();
+    let names: std::collections::HashSet<&str> = runs.iter().map(|r| r.name.as_str()).collect();
     // The first 5 ps (10 frames at 0.5 ps): long enough to average the jitter across
     // the core's border, short against the ~40 ps a residue stays in αR.
     let early_alpha_r = |t: &walkjump::molecule::Topology, frames: &[Vec<f64>]| -> f64 {
@@ -365,12 +380,11 @@ fn the_runs_started_in_alpha_r_begin_there_and_the_polyproline_starts_do_not() {
         r.iter().map(|b| b.fractions[1]).sum::<f64>() / r.len() as f64
     };
     let (mut alpha, mut pii) = (vec![], vec![]);
-    for (name, t, frames) in &shipped_runs() {
-        match start_of[name].as_str() {
-            "alphaR" => alpha.push((name.clone(), early_alpha_r(t, frames))),
-            "PII" if start_of.contains_key(&format!("{name}-aR")) => {
-                pii.push((name.clone(), early_alpha_r(t, frames)))
-            }
+    for r in &runs {
+        let early = (r.name.clone(), early_alpha_r(&r.topology, &r.frames));
+        match r.start.as_str() {
+            "alphaR" => alpha.push(early),
+            "PII" if names.contains(format!("{}-aR", r.name).as_str()) => pii.push(early),
             _ => {}
         }
     }
