@@ -655,6 +655,7 @@ fn sidecar_seed() -> Seed {
         params: serde_json::json!({"sigma": 0.4, "friction": 1.0, "dt": 0.1, "mass": 1.0,
             "steps": 1000, "model": "models/ala2.wjm", "changes": [[0, "sigma", 0.4]]}),
         diverged_restarts: 0,
+        chirality_rejections: None,
         wall_seconds: 12.5,
     }
     .save(&traj)

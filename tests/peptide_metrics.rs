@@ -49,33 +49,6 @@ fn atom(top: &Topology, residue: &str, name: &str) -> usize {
     top.find_atom(r, name).unwrap()
 }
 
-/// The atoms on `b`'s side of the bond a–b, `b` itself left out (it is on the axis).
-fn beyond(top: &Topology, a: usize, b: usize) -> Vec<usize> {
-    let mut seen = vec![false; top.n_atoms()];
-    seen[a] = true;
-    seen[b] = true;
-    let mut stack = vec![b];
-    let mut out = vec![];
-    while let Some(i) = stack.pop() {
-        for &(p, q) in &top.bonds {
-            let j = if p == i {
-                q
-            } else if q == i {
-                p
-            } else {
-                continue;
-            };
-            if !seen[j] {
-                seen[j] = true;
-                out.push(j);
-                stack.push(j);
-            }
-        }
-    }
-    assert!(!out.contains(&a), "a–b is in a ring");
-    out
-}
-
 fn p(x: &[f64], i: usize) -> [f64; 3] {
     [x[3 * i], x[3 * i + 1], x[3 * i + 2]]
 }
@@ -89,7 +62,7 @@ fn rotate_about_bond(
     b: usize,
     deg: f64,
 ) -> Vec<Vec<f64>> {
-    let moving = beyond(top, a, b);
+    let moving = top.beyond(a, b).expect("a–b is in a ring");
     let (s, c) = deg.to_radians().sin_cos();
     frames
         .iter()

@@ -134,3 +134,35 @@ fn a_mirrored_ensemble_shows_every_centre_as_d() {
     let h = harness(&v, 200);
     assert_eq!(h.get_all_by_label("100.0 %").count(), 2);
 }
+
+#[test]
+fn the_basin_column_holds_the_samples_cores_and_a_mirror_swaps_alpha_r_for_alpha_l() {
+    use walkjump::analysis::basin::residue_basins;
+    let (top, md) = akg();
+    let (samples, reference) = md.split_at(500);
+    let v = view(&top, samples, Some(reference));
+    // The panel's shares, from its 5° plot bins, are the frames' own shares.
+    let own = residue_basins(&top, samples);
+    let md_side = residue_basins(&top, reference);
+    for (k, r) in v.rama.iter().enumerate() {
+        for b in 0..3 {
+            assert!((r.basins[b] - own[k].fractions[b]).abs() < 1e-9, "{r:?}");
+            let rb = r.reference_basins.unwrap()[b];
+            assert!((rb - md_side[k].fractions[b]).abs() < 1e-9);
+        }
+    }
+    let pc = |b: [f64; 3]| b.map(|f| format!("{:.0}", 100.0 * f)).join(" · ");
+    let ala = &v.rama[0];
+    let cell = format!(
+        "{} % (MD {})",
+        pc(ala.basins),
+        pc(ala.reference_basins.unwrap())
+    );
+    assert!(shows(&harness(&v, 500), &cell), "{cell}");
+    // A mirror image turns (φ, ψ) into (−φ, −ψ): the αR share becomes the αL share.
+    let mirrored = view(&top, &common::mirror(samples), None);
+    let (m, o) = (&mirrored.rama[0], &v.rama[0]);
+    assert!(o.basins[1] > 0.05, "ALA2 visits αR in this MD: {o:?}");
+    assert!((m.basins[2] - o.basins[1]).abs() < 1e-9 && m.reference_basins.is_none());
+    assert!((m.basins[1] - o.basins[2]).abs() < 1e-9);
+}

@@ -212,6 +212,33 @@ fn the_app_and_sample_choose_the_own_model_else_the_transferable_one_else_say_wh
     assert!(e.contains("no model"), "{e}");
 }
 
+#[test]
+fn the_shipped_model_counts_a_sequence_run_from_two_starts_once() {
+    // Most training sequences were run twice (from PII and from αR), and the header
+    // lists one entry per run. The count the user reads must be of peptides seen.
+    let meta = read_model_meta(&repo().join("models/peptides.wjm")).unwrap();
+    let runs: Vec<String> = serde_json::from_value(meta.training["sequences"].clone()).unwrap();
+    let distinct: std::collections::HashSet<&String> = runs.iter().collect();
+    assert!(runs.len() > distinct.len(), "the header lists each run");
+    let listed = walkjump::nn::choice::training_sequences(&meta).unwrap();
+    assert_eq!(listed.len(), distinct.len());
+    let ae = load_structure(
+        &repo().join("assets/data/peptides/AE/AE.pdb"),
+        LoadOptions::default(),
+    )
+    .unwrap()
+    .topology;
+    let c = choose_model(&ae, &repo().join("models")).unwrap();
+    let counted = format!("is not among its {} training sequences", distinct.len());
+    assert!(!c.seen && c.reason.contains(&counted), "{}", c.reason);
+    assert!(
+        meta.molecule
+            .contains(&format!("{} sequences", distinct.len())),
+        "{}",
+        meta.molecule
+    );
+}
+
 /// One shipped peptide run (training or test).
 struct ShippedRun {
     name: String,

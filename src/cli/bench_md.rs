@@ -136,10 +136,7 @@ fn model_cost(
 ) -> anyhow::Result<ModelCost> {
     let meta = walkjump::nn::read_model_meta(model)?;
     let seq = walkjump::nn::train::residue_sequence(topology);
-    let listed: Option<Vec<String>> = meta
-        .training
-        .get("sequences")
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let listed = walkjump::nn::choice::training_sequences(&meta);
     let (seen, why) = match listed {
         Some(list) if list.contains(&seq) => (true, format!("{seq} is in its training set")),
         Some(list) => (

@@ -89,6 +89,7 @@ pub fn run(a: MdArgs) -> anyhow::Result<()> {
         params: serde_json::json!({"dt": a.dt, "gamma": a.gamma, "kT": 1.0, "save_every": a.save_every,
             "equilibrate": a.equilibrate, "steps": a.steps, "seed": a.seed, "integrator": "BAOAB"}),
         diverged_restarts: 0,
+        chirality_rejections: None,
         wall_seconds: t0.elapsed().as_secs_f64(),
     }
     .save(&a.out)?;

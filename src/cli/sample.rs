@@ -98,6 +98,17 @@ pub struct SampleArgs {
     /// y down and x̂ up at every step).
     #[arg(long, value_enum, default_value_t = WalkPlace::Device)]
     pub walk: WalkPlace,
+    /// Reject walk moves whose jump turns a chiral Cα over (the start's hand is kept;
+    /// a rejected move repeats the last jump, and the count is in the summary). `off`
+    /// shows the model's own D-jumps.
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
+    pub chirality_guard: OnOff,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -185,7 +196,11 @@ fn learned_walk(
         chains: a.chains,
         seed: a.seed,
     };
-    learned_walk_at(a.walk, &a.backend, model, topology, start)
+    let mut wj = learned_walk_at(a.walk, &a.backend, model, topology, start)?;
+    if a.chirality_guard == OnOff::Off {
+        wj.set_guard(None);
+    }
+    Ok(wj)
 }
 
 /// A walk with the learned model `model` on `backend` whose state lives at `place`:
@@ -203,13 +218,14 @@ pub fn learned_walk_at(
             .with_context(|| format!("loading model {}", model.display()))?,
         WalkPlace::Host => {
             let den = learned_denoiser(model, backend, topology)?;
-            Box::new(WalkJump::new(
-                start.params,
-                den,
-                start.starts,
-                start.chains,
-                start.seed,
-            )?)
+            // The same guard as the device walk's (`load_device_walk`).
+            let guard = start
+                .starts
+                .first()
+                .and_then(|x| walkjump::sampler::ChiralityGuard::new(topology, x));
+            let mut w = WalkJump::new(start.params, den, start.starts, start.chains, start.seed)?;
+            Walk::set_guard(&mut w, guard);
+            Box::new(w)
         }
     })
 }
@@ -407,6 +423,7 @@ fn record(
             "inner_chain": inner_json,
             "burn_in": a.burn_in, "steps": a.steps, "seed": a.seed}),
         diverged_restarts: wj.restarts(),
+        chirality_rejections: wj.guarded().then(|| wj.rejections()),
         wall_seconds: t0.elapsed().as_secs_f64(),
     };
     info.save(&a.out)?;
@@ -414,12 +431,26 @@ fn record(
         info.save(p)?;
     }
     println!(
-        "wrote {} jumps ({} chains x {frames}) to {} in {:.1} s; {} chain restarts",
+        "wrote {} jumps ({} chains x {frames}) to {} in {:.1} s; {} chain restarts{}",
         frames * a.chains,
         a.chains,
         a.out.display(),
         info.wall_seconds,
-        wj.restarts()
+        wj.restarts(),
+        guard_note(wj.as_ref(), total)
     );
     Ok(())
+}
+
+/// "; chirality guard: 12 of 2,400 jump moves rejected (0.50 %)", or "" without a guard.
+fn guard_note(wj: &dyn Walk, steps: u64) -> String {
+    if !wj.guarded() {
+        return String::new();
+    }
+    let moves = wj.chains() as u64 * (steps / wj.params().jump_every.max(1) as u64);
+    format!(
+        "; chirality guard: {} of {moves} jump moves rejected ({:.2} %)",
+        wj.rejections(),
+        100.0 * wj.rejections() as f64 / moves.max(1) as f64
+    )
 }

@@ -540,6 +540,15 @@ fn run_reference_md(live: &Live) {
     live.send(SamplerCommand::RunReferenceMd(ReferenceMdOptions::default()));
 }
 
+/// "52 · 31 · 1 %", and the reference's "(MD 40 · 50 · 2)" beside it when there is one.
+fn basin_cell(b: [f64; 3], reference: Option<[f64; 3]>) -> String {
+    let pc = |b: [f64; 3]| b.map(|f| format!("{:.0}", 100.0 * f)).join(" · ");
+    match reference {
+        Some(r) => format!("{} % (MD {})", pc(b), pc(r)),
+        None => format!("{} %", pc(b)),
+    }
+}
+
 /// "0.123", or "–" where there is no distance.
 fn jsd_cell(j: Option<f64>) -> String {
     j.map(|j| format!("{j:.3}")).unwrap_or_else(|| "–".into())
@@ -573,6 +582,8 @@ pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected
                 ui.strong("χ1 JSD");
             }
             ui.strong("D");
+            ui.strong("β/PII · αR · αL")
+                .on_hover_text("Shares of the samples in the three basin cores (the rest lie between them); the reference's in brackets");
             ui.end_row();
             for (k, r) in st.rama.iter().enumerate() {
                 ui.selectable_value(selected, k, &r.residue);
@@ -589,6 +600,7 @@ pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected
                     Some(d) => ui.label(percent(d)),
                     None => ui.label("–"),
                 };
+                ui.label(basin_cell(r.basins, r.reference_basins));
                 ui.end_row();
             }
         });
@@ -732,14 +744,22 @@ fn status_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: &str) {
     ui.horizontal(|ui| {
         if let Some(s) = &live.snap {
             ui.label(format!(
-                "{:.0} samples/s · {fps} · step {} · {} samples · {} chains · {} restarts{}",
+                "{:.0} samples/s · {fps} · step {} · {} samples · {} chains · {} restarts{}{}",
                 s.samples_per_second,
                 s.step,
                 s.kept,
                 s.params.chains,
                 s.restarts,
+                s.rejections
+                    .map(|n| format!(" · {n} chirality rejections"))
+                    .unwrap_or_default(),
                 if s.paused { " · paused" } else { "" }
-            ));
+            ))
+            .on_hover_text(
+                "A chirality rejection is a walk move whose jump turned a Cα over: the \
+                 chain went back to its last jump with its velocity reversed (the last \
+                 sample repeats). Many mean the model is near its mirror basin.",
+            );
             if let Some(md) = &s.reference_md {
                 ui.separator();
                 ui.label(md);

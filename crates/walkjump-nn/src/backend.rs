@@ -11,7 +11,7 @@ use std::path::Path;
 use walkjump_core::denoiser::Denoiser;
 use walkjump_core::error::{Error, Result};
 use walkjump_core::molecule::Topology;
-use walkjump_core::sampler::{Walk, WalkParams};
+use walkjump_core::sampler::{ChiralityGuard, Walk, WalkParams};
 
 /// The CPU backend everything CPU-side uses (sampling, training, the lab).
 pub type Cpu = burn::backend::NdArray<f32>;
@@ -225,19 +225,21 @@ impl OnBackend for DeviceWalkJob<'_> {
         let m = LearnedModel::<B>::load(self.path, &device)?;
         let den = LearnedDenoiser::new(m, self.topology, device.clone(), name)?;
         let s = self.start;
-        Ok(Box::new(DeviceWalk::new(
-            s.params,
-            Box::new(den),
-            device,
-            s.starts,
-            s.chains,
-            s.seed,
-        )?))
+        let guard = s
+            .starts
+            .first()
+            .and_then(|x| ChiralityGuard::new(self.topology, x));
+        let mut walk =
+            DeviceWalk::new(s.params, Box::new(den), device, s.starts, s.chains, s.seed)?;
+        walk.set_guard(guard);
+        Ok(Box::new(walk))
     }
 }
 
 /// A walk with the learned model whose state lives on the model's device
-/// ([`DeviceWalk`]): on a GPU a step is then device work only.
+/// ([`DeviceWalk`]): on a GPU a step is then device work only. A molecule with chiral
+/// centres gets the chirality guard (`walkjump_core::sampler::guard`), holding each
+/// centre to its hand in the first start; `Walk::set_guard(None)` lifts it.
 pub fn load_device_walk(
     kind: BackendKind,
     path: &Path,

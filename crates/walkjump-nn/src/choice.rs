@@ -17,17 +17,25 @@ pub struct ModelChoice {
     pub seen: bool,
 }
 
-fn listed_sequences(meta: &ModelMeta) -> Option<Vec<String>> {
-    meta.training
+/// The distinct training sequences a model's header lists ("ACE-ALA-NME"), sorted;
+/// `None` when it lists none (a model trained on one molecule's MD before the list
+/// was kept). Files written before the list was deduplicated name a sequence once per
+/// run: counting them would overstate how many peptides the model saw.
+pub fn training_sequences(meta: &ModelMeta) -> Option<Vec<String>> {
+    let mut list = meta
+        .training
         .get("sequences")
         .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
-        .filter(|v| !v.is_empty())
+        .filter(|v| !v.is_empty())?;
+    list.sort();
+    list.dedup();
+    Some(list)
 }
 
 /// A model trained on one molecule's MD (no list of training sequences, or a list of
 /// one) that is this molecule.
 fn is_own(meta: &ModelMeta, t: &Topology, seq: &str) -> bool {
-    match listed_sequences(meta) {
+    match training_sequences(meta) {
         Some(list) => list.len() == 1 && list[0] == seq,
         None => meta.n_atoms == t.n_atoms(),
     }
@@ -62,9 +70,9 @@ pub fn choose_model(t: &Topology, dir: &Path) -> Result<ModelChoice> {
     }
     if let Some((p, m)) = models
         .iter()
-        .find(|(_, m)| listed_sequences(m).is_some_and(|l| l.len() > 1))
+        .find(|(_, m)| training_sequences(m).is_some_and(|l| l.len() > 1))
     {
-        let list = listed_sequences(m).unwrap_or_default();
+        let list = training_sequences(m).unwrap_or_default();
         let seen = list.contains(&seq);
         return Ok(ModelChoice {
             reason: format!(

@@ -17,7 +17,9 @@ use walkjump_core::denoiser::Denoiser;
 use walkjump_core::error::{Error, Result};
 use walkjump_core::langevin::{OStep, Splittable};
 use walkjump_core::rng::{seeded, WjRng};
-use walkjump_core::sampler::{chain_starts, noisy_start, JumpKind, StepReport, Walk, WalkParams};
+use walkjump_core::sampler::{
+    chain_starts, noisy_start, ChiralityGuard, JumpKind, StepReport, Walk, WalkParams,
+};
 
 /// A denoiser whose input and output stay on the device: x̂(y) for y [chains, dim].
 pub trait TensorDenoiser<B: Backend>: Send {
@@ -128,6 +130,27 @@ struct State<B: Backend> {
     y_jump: Tensor<B, 2>,
 }
 
+// By hand: a derive would ask for `B: Clone`. Tensors clone as handles.
+impl<B: Backend> Clone for State<B> {
+    fn clone(&self) -> Self {
+        State {
+            y: self.y.clone(),
+            v: self.v.clone(),
+            force: self.force.clone(),
+            xhat: self.xhat.clone(),
+            y_jump: self.y_jump.clone(),
+        }
+    }
+}
+
+/// The state at the last jump step, kept while a chirality guard is set: the device
+/// tensors (handles, no copy) and the host's y and x̂.
+struct Saved<B: Backend> {
+    state: State<B>,
+    y_host: Vec<f64>,
+    xhat_host: Vec<f64>,
+}
+
 impl<B: Backend> Splittable for State<B> {
     fn kick(&mut self, h_over_m: f64) {
         self.v = self.v.clone() + self.force.clone() * h_over_m;
@@ -204,6 +227,9 @@ pub struct DeviceWalk<B: Backend> {
     xhat_host: Vec<f64>,
     steps: u64,
     restarts: usize,
+    guard: Option<ChiralityGuard>,
+    saved: Option<Saved<B>>,
+    rejections: usize,
 }
 
 impl<B: Backend> DeviceWalk<B>
@@ -253,9 +279,54 @@ where
             xhat_host: vec![],
             steps: 0,
             restarts: 0,
+            guard: None,
+            saved: None,
+            rejections: 0,
         };
         walk.download()?;
         Ok(walk)
+    }
+
+    /// At a jump step, after the download: chains whose jump turned a centre over go
+    /// back to the last jump step's state with their velocity reversed
+    /// (`walkjump_core::sampler::guard`), masked on the device; then this state is
+    /// saved.
+    fn guard_jumps(&mut self) -> Result<Vec<usize>> {
+        let Some(g) = &self.guard else {
+            return Ok(vec![]);
+        };
+        let d = self.dim;
+        let rejected = g.rejected(self.chains, |c| &self.xhat_host[c * d..(c + 1) * d]);
+        if let (false, Some(s)) = (rejected.is_empty(), &self.saved) {
+            let mut flags = vec![0.0; self.chains * d];
+            for &c in &rejected {
+                let r = c * d..(c + 1) * d;
+                flags[r.clone()].fill(1.0);
+                self.xhat_host[r.clone()].copy_from_slice(&s.xhat_host[r.clone()]);
+                self.y_host[r.clone()].copy_from_slice(&s.y_host[r]);
+                self.den.reset_chain(c);
+            }
+            let back = to_device::<B>(&flags, [self.chains, d], &self.device).greater_elem(0.5);
+            let take =
+                |now: &Tensor<B, 2>, then: Tensor<B, 2>| now.clone().mask_where(back.clone(), then);
+            let st = &mut self.state;
+            st.y = take(&st.y, s.state.y.clone());
+            st.v = take(&st.v, s.state.v.clone().neg());
+            st.force = take(&st.force, s.state.force.clone());
+            st.xhat = take(&st.xhat, s.state.xhat.clone());
+            st.y_jump = take(&st.y_jump, s.state.y_jump.clone());
+            self.rejections += rejected.len();
+        }
+        self.save();
+        Ok(rejected)
+    }
+
+    fn save(&mut self) {
+        self.saved = self.guard.as_ref().map(|_| Saved {
+            state: self.state.clone(),
+            y_host: self.y_host.clone(),
+            xhat_host: self.xhat_host.clone(),
+        });
     }
 
     /// Bring the recorded y and x̂ to the host.
@@ -316,12 +387,17 @@ where
             })?;
         self.steps += 1;
         let jumped = self.steps.is_multiple_of(self.params.jump_every as u64);
-        let mut restarted = vec![];
+        let (mut restarted, mut rejected) = (vec![], vec![]);
         if jumped {
             restarted = self.restart_diverged()?;
             self.download()?;
+            rejected = self.guard_jumps()?;
         }
-        Ok(StepReport { restarted, jumped })
+        Ok(StepReport {
+            restarted,
+            rejected,
+            jumped,
+        })
     }
     fn chains(&self) -> usize {
         self.chains
@@ -340,6 +416,16 @@ where
     }
     fn restarts(&self) -> usize {
         self.restarts
+    }
+    fn set_guard(&mut self, guard: Option<ChiralityGuard>) {
+        self.guard = guard;
+        self.save();
+    }
+    fn guarded(&self) -> bool {
+        self.guard.is_some()
+    }
+    fn rejections(&self) -> usize {
+        self.rejections
     }
     fn denoiser_name(&self) -> String {
         // "learned:x (σ=0.4, wgpu)" becomes "learned:x (σ=0.4, wgpu, walk on the device)".
@@ -361,6 +447,8 @@ where
             self.state.evaluate(self.den.as_mut(), &self.params)?;
             self.download()?;
         }
+        // A rejected chain must go back to a state of these parameters.
+        self.save();
         Ok(())
     }
     fn rebuilt(
@@ -370,9 +458,11 @@ where
         chains: usize,
         seed: u64,
     ) -> Result<Box<dyn Walk>> {
-        let DeviceWalk { den, device, .. } = *self;
-        Ok(Box::new(DeviceWalk::new(
-            params, den, device, starts, chains, seed,
-        )?))
+        let DeviceWalk {
+            den, device, guard, ..
+        } = *self;
+        let mut w = DeviceWalk::new(params, den, device, starts, chains, seed)?;
+        w.set_guard(guard);
+        Ok(Box::new(w))
     }
 }

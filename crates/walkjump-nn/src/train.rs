@@ -578,7 +578,10 @@ pub fn train<B: AutodiffBackend>(
     }
     let c_data = c_sum / c_w;
     let many = data.len() > 1;
-    let sequences: Vec<String> = data.iter().map(|d| residue_sequence(&d.topology)).collect();
+    // Distinct sequences: a peptide run twice (from two starts) is one sequence seen.
+    let mut sequences: Vec<String> = data.iter().map(|d| residue_sequence(&d.topology)).collect();
+    sequences.sort();
+    sequences.dedup();
     let meta = ModelMeta {
         net: cfg.net,
         sigma: cfg.sigma,
@@ -591,7 +594,11 @@ pub fn train<B: AutodiffBackend>(
             Vocabulary::from_topology(&data[0].topology)
         },
         molecule: if many {
-            format!("capped peptides ({} sequences)", data.len())
+            format!(
+                "capped peptides ({} sequences, {} runs)",
+                sequences.len(),
+                data.len()
+            )
         } else {
             data[0].molecule.clone()
         },

@@ -7,6 +7,7 @@
 //! judge populations. This module makes that count visible.
 
 use super::dihedral::dihedral_of;
+use super::histogram::Hist2d;
 use crate::molecule::Topology;
 
 /// The three basin cores of a non-glycine residue's Ramachandran plot.
@@ -75,6 +76,23 @@ pub fn core_fractions(series: impl IntoIterator<Item = (f64, f64)>) -> [f64; 3] 
         }
     }
     counts.map(|c| c as f64 / total.max(1) as f64)
+}
+
+/// [`core_fractions`] of the samples in a Ramachandran histogram (φ on x, ψ on y,
+/// degrees), by the core each bin's centre lies in: exact when the bins are a whole
+/// number of degrees that divides 10 (the live panels' 5°), whose edges then fall on
+/// the cores' borders. Samples outside the range count in the total, in no core.
+pub fn hist_core_fractions(h: &Hist2d) -> [f64; 3] {
+    let mut counts = [0.0; 3];
+    for i in 0..h.x.bins {
+        for j in 0..h.y.bins {
+            if let Some(b) = Basin::core_of(h.x.center(i), h.y.center(j)) {
+                counts[b.index()] += h.counts[i * h.y.bins + j];
+            }
+        }
+    }
+    let total = (h.total() + h.outside).max(f64::MIN_POSITIVE);
+    counts.map(|c| c / total)
 }
 
 /// One residue of one run: how often it moved between cores and how long it stayed.
@@ -180,38 +198,53 @@ mod tests {
         assert!(few_changes(t, &moving, MIN_BASIN_CHANGES).is_empty());
     }
 
+    #[test]
+    fn a_histogram_at_five_degrees_gives_the_frames_own_basin_fractions() {
+        use crate::analysis::histogram::Range;
+        use rand::Rng;
+        let mut rng = crate::rng::seeded(3);
+        let frames: Vec<(f64, f64)> = (0..5000)
+            .map(|_| {
+                (
+                    rng.random_range(-180.0..180.0),
+                    rng.random_range(-180.0..180.0),
+                )
+            })
+            .collect();
+        let r = Range::new(-180.0, 180.0, 72);
+        let mut h = Hist2d::new(r, r);
+        frames.iter().for_each(|&(f, s)| h.add(f, s));
+        let exact = core_fractions(frames.iter().copied());
+        let binned = hist_core_fractions(&h);
+        for k in 0..3 {
+            assert!((exact[k] - binned[k]).abs() < 1e-12, "{exact:?} {binned:?}");
+        }
+        // Negative control: 7° bins do not fall on the borders, and disagree.
+        let r7 = Range::new(-180.0, 180.0, 51);
+        let mut h7 = Hist2d::new(r7, r7);
+        frames.iter().for_each(|&(f, s)| h7.add(f, s));
+        let coarse = hist_core_fractions(&h7);
+        assert!(
+            (0..3).any(|k| (exact[k] - coarse[k]).abs() > 1e-3),
+            "{coarse:?}"
+        );
+    }
+
     /// `x` with the torsion a–b–c–d set to `deg` by rotating everything bonded on
     /// c's side of the b–c bond about it.
     fn set_torsion(t: &Topology, x: &[f64], a: [usize; 4], deg: f64) -> Vec<f64> {
         use nalgebra::{Rotation3, Unit, Vector3};
         let (b, c) = (a[1], a[2]);
-        let mut side = vec![c];
-        let mut seen = vec![false; t.n_atoms()];
-        seen[b] = true;
-        seen[c] = true;
-        while let Some(i) = side.pop() {
-            for &(p, q) in &t.bonds {
-                let j = if p == i {
-                    q
-                } else if q == i {
-                    p
-                } else {
-                    continue;
-                };
-                if !seen[j] {
-                    seen[j] = true;
-                    side.push(j);
-                }
-            }
-        }
-        seen[b] = false;
+        let side = t
+            .beyond(b, c)
+            .expect("a torsion's central bond is not in a ring");
         let p = |i: usize| Vector3::new(x[3 * i], x[3 * i + 1], x[3 * i + 2]);
         let turn = (deg - dihedral_of(x, a)).to_radians();
         // Either sense of rotation, whichever lands on `deg` (conventions differ).
         let turned = |angle: f64| {
             let rot = Rotation3::from_axis_angle(&Unit::new_normalize(p(c) - p(b)), angle);
             let mut y = x.to_vec();
-            for i in (0..t.n_atoms()).filter(|&i| seen[i] && i != c) {
+            for &i in &side {
                 let q = rot * (p(i) - p(c)) + p(c);
                 y[3 * i..3 * i + 3].copy_from_slice(q.as_slice());
             }

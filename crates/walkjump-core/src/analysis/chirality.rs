@@ -15,6 +15,21 @@ pub struct ChiralCentre {
 
 /// Every residue with N, CA, C and CB, its handedness taken from `reference`.
 pub fn chiral_centres(t: &Topology, reference: &[f64]) -> Vec<ChiralCentre> {
+    centres_with(t, |atoms| dihedral_of(reference, atoms).signum())
+}
+
+/// Sign of the improper N–CA–C–CB of an L-amino acid (about −122° in the bundled
+/// alanine dipeptide and in OpenMM-built L-peptides, by this crate's and MDTraj's
+/// dihedral convention); a D-residue has the opposite sign.
+pub const L_SIGN: f64 = -1.0;
+
+/// Every residue with N, CA, C and CB, with the L handedness as its sign, so that
+/// [`inverted_fractions`] gives the D fraction whatever the structure file holds.
+pub fn l_centres(t: &Topology) -> Vec<ChiralCentre> {
+    centres_with(t, |_| L_SIGN)
+}
+
+fn centres_with(t: &Topology, sign: impl Fn([usize; 4]) -> f64) -> Vec<ChiralCentre> {
     (0..t.residues.len())
         .filter_map(|r| {
             let atoms = [
@@ -27,32 +42,7 @@ pub fn chiral_centres(t: &Topology, reference: &[f64]) -> Vec<ChiralCentre> {
             Some(ChiralCentre {
                 label: format!("{}{}", res.name, res.number),
                 atoms,
-                sign: dihedral_of(reference, atoms).signum(),
-            })
-        })
-        .collect()
-}
-
-/// Sign of the improper N–CA–C–CB of an L-amino acid (about −122° in the bundled
-/// alanine dipeptide and in OpenMM-built L-peptides, by this crate's and MDTraj's
-/// dihedral convention); a D-residue has the opposite sign.
-pub const L_SIGN: f64 = -1.0;
-
-/// Every residue with N, CA, C and CB, with the L handedness as its sign, so that
-/// [`inverted_fractions`] gives the D fraction whatever the structure file holds.
-pub fn l_centres(t: &Topology) -> Vec<ChiralCentre> {
-    (0..t.residues.len())
-        .filter_map(|r| {
-            let res = &t.residues[r];
-            Some(ChiralCentre {
-                label: format!("{}{}", res.name, res.number),
-                atoms: [
-                    t.find_atom(r, "N")?,
-                    t.find_atom(r, "CA")?,
-                    t.find_atom(r, "C")?,
-                    t.find_atom(r, "CB")?,
-                ],
-                sign: L_SIGN,
+                sign: sign(atoms),
             })
         })
         .collect()

@@ -118,6 +118,31 @@ impl PeptideEnsemble {
         self.series.iter().map(|c| c[t].clone()).collect()
     }
 
+    /// Basin occupancy of every residue with φ and ψ, from the kept angle series (so
+    /// no torsion is computed twice): moves between cores counted along each chain
+    /// and summed, fractions over all frames.
+    pub fn residue_basins(&self) -> Vec<super::basin::ResidueBasins> {
+        use super::basin::{core_changes, core_fractions, ResidueBasins};
+        debug_assert!(self.keep_series || self.frames == 0);
+        self.rama_pairs
+            .iter()
+            .map(|(phi, psi, label)| {
+                let pairs = |c: &Vec<Vec<f64>>| {
+                    c[*phi]
+                        .iter()
+                        .copied()
+                        .zip(c[*psi].iter().copied())
+                        .collect::<Vec<_>>()
+                };
+                ResidueBasins {
+                    residue: label.clone(),
+                    changes: self.series.iter().map(|c| core_changes(pairs(c))).sum(),
+                    fractions: core_fractions(self.series.iter().flat_map(pairs)),
+                }
+            })
+            .collect()
+    }
+
     /// Indices of backbone torsions (phi, psi).
     pub fn backbone(&self) -> Vec<usize> {
         self.topology

@@ -12,7 +12,7 @@
 //! is, if anything, a little above the one against all of it (a conservative floor);
 //! when N > ⌊M/2⌋ the floor is at n = ⌊M/2⌋ and `floor.frames_a` says so.
 
-use super::basin::{residue_basins, MIN_BASIN_CHANGES};
+use super::basin::MIN_BASIN_CHANGES;
 use super::chirality::ChiralCentre;
 use super::divergence::histogram_jsd;
 use super::histogram::AllMass;
@@ -243,27 +243,10 @@ pub fn evaluate_with(
         )));
     }
     let samp = ensemble(topology, samples, 1);
-    let samp_basins = residue_basins(topology, samples);
+    let samp_basins = samp.residue_basins();
     // The reference's moves are counted along each of its chains, then summed.
-    let chains = opts.reference_chains.max(1);
-    let ref_basins: Vec<_> = (0..chains)
-        .map(|c| {
-            let run: Vec<Vec<f64>> = reference.iter().skip(c).step_by(chains).cloned().collect();
-            residue_basins(topology, &run)
-        })
-        .collect();
-    let ref_changes = |k: usize| ref_basins.iter().map(|rb| rb[k].changes).sum::<usize>();
-    let ref_fractions = |k: usize| {
-        // Chains hold equal numbers of frames to within one: their mean is the whole's.
-        let mut f = [0.0; 3];
-        for rb in &ref_basins {
-            for (a, b) in f.iter_mut().zip(rb[k].fractions) {
-                *a += b / chains as f64;
-            }
-        }
-        f
-    };
     let refe = ensemble(topology, reference, opts.reference_chains);
+    let ref_basins = refe.residue_basins();
     let half = reference.len() / 2;
     let n = samples.len().min(half);
     // A and B are judged frame by frame (histograms, TICA projections), so their chain
@@ -319,8 +302,8 @@ pub fn evaluate_with(
                 d_fraction: centre.map(|c| d_samp[c]),
                 reference_d_fraction: centre.map(|c| d_ref[c]),
                 basin_fractions: Some(samp_basins[k].fractions),
-                reference_basin_fractions: Some(ref_fractions(k)),
-                reference_basin_changes: Some(ref_changes(k)),
+                reference_basin_fractions: Some(ref_basins[k].fractions),
+                reference_basin_changes: Some(ref_basins[k].changes),
             }
         })
         .collect();

@@ -13,6 +13,10 @@ pub struct RunInfo {
     pub frames_per_chain: usize,
     pub params: serde_json::Value,
     pub diverged_restarts: usize,
+    /// Walk moves the chirality guard rejected (`sampler::guard`); absent when the run
+    /// had no guard (guard off, or nothing chiral).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chirality_rejections: Option<usize>,
     pub wall_seconds: f64,
 }
 

@@ -127,6 +127,38 @@ impl Topology {
         }
     }
 
+    /// The atoms on `b`'s side of the bond a–b, `b` itself left out (it lies on the
+    /// bond's axis): what turns when a torsion about a–b is set. `None` when a–b is in
+    /// a ring, where there is no one side to turn.
+    pub fn beyond(&self, a: usize, b: usize) -> Option<Vec<usize>> {
+        let mut seen = vec![false; self.n_atoms()];
+        seen[a] = true;
+        seen[b] = true;
+        let mut stack = vec![b];
+        let mut out = vec![];
+        while let Some(i) = stack.pop() {
+            for &(p, q) in &self.bonds {
+                let j = if p == i {
+                    q
+                } else if q == i {
+                    p
+                } else {
+                    continue;
+                };
+                if j == a && i != b {
+                    // Back to `a` by another path: a–b closes a ring.
+                    return None;
+                }
+                if !seen[j] {
+                    seen[j] = true;
+                    out.push(j);
+                    stack.push(j);
+                }
+            }
+        }
+        Some(out)
+    }
+
     pub fn find_atom(&self, residue: usize, name: &str) -> Option<usize> {
         self.residues[residue]
             .atoms
@@ -285,5 +317,27 @@ impl Topology {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::molecule::build::build_peptide;
+
+    #[test]
+    fn the_side_of_a_bond_is_what_a_torsion_turns_and_a_ring_bond_has_none() {
+        let s = build_peptide("AP").unwrap();
+        let t = &s.topology;
+        let atom = |res: usize, name: &str| t.find_atom(res, name).unwrap();
+        // ψ of ALA2 turns about CA–C: past C lie its O, and all of PRO3 and NME4.
+        let side = t.beyond(atom(1, "CA"), atom(1, "C")).unwrap();
+        assert!(side.contains(&atom(1, "O")) && side.contains(&atom(2, "CD")));
+        assert!(t.residues[3].atoms.iter().all(|i| side.contains(i)));
+        assert!(!side.contains(&atom(1, "CB")) && !side.contains(&atom(1, "C")));
+        // The other side of the same bond holds the rest of the molecule.
+        let other = t.beyond(atom(1, "C"), atom(1, "CA")).unwrap();
+        assert_eq!(side.len() + other.len() + 2, t.n_atoms());
+        // Proline's N–CA closes its ring: no side to turn.
+        assert!(t.beyond(atom(2, "N"), atom(2, "CA")).is_none());
     }
 }

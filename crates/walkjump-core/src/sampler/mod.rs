@@ -3,6 +3,7 @@
 //! The walk steps with the one Langevin integrator, [`crate::langevin`], all chains
 //! in one call, the denoiser call being its force.
 
+pub mod guard;
 pub mod params;
 
 use crate::denoiser::Denoiser;
@@ -10,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::geometry::chain_slice;
 use crate::langevin::Phase;
 use crate::rng::{normal, seeded, WjRng};
+pub use guard::ChiralityGuard;
 pub use params::{JumpKind, Splitting, WalkParams};
 
 /// What happened in one step.
@@ -17,6 +19,8 @@ pub use params::{JumpKind, Splitting, WalkParams};
 pub struct StepReport {
     /// Chains that blew up this step and were restarted.
     pub restarted: Vec<usize>,
+    /// Chains whose move the chirality guard rejected at this jump step ([`guard`]).
+    pub rejected: Vec<usize>,
     /// Whether this step produced jumps to record (every `jump_every` steps).
     pub jumped: bool,
 }
@@ -37,6 +41,22 @@ pub struct WalkJump {
     noise: Vec<f64>,
     pub steps: u64,
     pub restarts: usize,
+    guard: Option<ChiralityGuard>,
+    /// The state at the last jump step, kept while a guard is set: where a rejected
+    /// chain goes back to.
+    saved: Option<Saved>,
+    rejections: usize,
+}
+
+/// One copy of everything a rejected chain takes back.
+#[derive(Clone)]
+struct Saved {
+    y: Vec<f64>,
+    v: Vec<f64>,
+    score: Vec<f64>,
+    xhat: Vec<f64>,
+    xsample: Vec<f64>,
+    y_jump: Vec<f64>,
 }
 
 impl WalkJump {
@@ -76,6 +96,9 @@ impl WalkJump {
             noise: vec![0.0; dim * chains],
             steps: 0,
             restarts: 0,
+            guard: None,
+            saved: None,
+            rejections: 0,
         };
         for c in 0..chains {
             wj.place_chain(c);
@@ -153,6 +176,8 @@ impl WalkJump {
             // The score is the force of the next kick: recompute it under the new clip.
             self.jumps.score(&self.y, &self.params, &mut self.score);
         }
+        // A rejected chain must go back to a state of these parameters.
+        self.save();
         Ok(())
     }
 
@@ -185,10 +210,55 @@ impl WalkJump {
         })?;
         self.steps += 1;
         let restarted = self.restart_diverged()?;
+        let jumped = self.steps.is_multiple_of(self.params.jump_every as u64);
+        let rejected = if jumped { self.guard_jumps() } else { vec![] };
         Ok(StepReport {
             restarted,
-            jumped: self.steps.is_multiple_of(self.params.jump_every as u64),
+            rejected,
+            jumped,
         })
+    }
+
+    /// At a jump step: chains whose jump turned a centre over go back to the last
+    /// jump step's state, velocity reversed; then this step's state is saved.
+    fn guard_jumps(&mut self) -> Vec<usize> {
+        let Some(g) = &self.guard else {
+            return vec![];
+        };
+        let d = self.dim;
+        let rejected = g.rejected(self.chains, |c| chain_slice(self.jumps(), d, c));
+        if let Some(s) = &self.saved {
+            for &c in &rejected {
+                let r = c * d..(c + 1) * d;
+                self.y[r.clone()].copy_from_slice(&s.y[r.clone()]);
+                for (v, sv) in self.v[r.clone()].iter_mut().zip(&s.v[r.clone()]) {
+                    *v = -sv;
+                }
+                self.score[r.clone()].copy_from_slice(&s.score[r.clone()]);
+                self.jumps.xhat[r.clone()].copy_from_slice(&s.xhat[r.clone()]);
+                self.jumps.xsample[r.clone()].copy_from_slice(&s.xsample[r.clone()]);
+                self.jumps.y_jump[r.clone()].copy_from_slice(&s.y_jump[r]);
+                self.jumps.denoiser.reset_chain(c);
+            }
+            self.rejections += rejected.len();
+        }
+        self.save();
+        rejected
+    }
+
+    fn save(&mut self) {
+        if self.guard.is_none() {
+            self.saved = None;
+            return;
+        }
+        self.saved = Some(Saved {
+            y: self.y.clone(),
+            v: self.v.clone(),
+            score: self.score.clone(),
+            xhat: self.jumps.xhat.clone(),
+            xsample: self.jumps.xsample.clone(),
+            y_jump: self.jumps.y_jump.clone(),
+        });
     }
 
     /// A chain whose state is not finite or has run off beyond the bound is put back
@@ -265,6 +335,12 @@ pub trait Walk: Send {
     fn y_of(&self, c: usize) -> &[f64];
     /// Restarts of diverged chains so far.
     fn restarts(&self) -> usize;
+    /// Hold every chiral centre to its start's hand ([`guard`]); `None` lifts it.
+    fn set_guard(&mut self, guard: Option<ChiralityGuard>);
+    /// Whether a chirality guard is set.
+    fn guarded(&self) -> bool;
+    /// Moves the chirality guard rejected so far.
+    fn rejections(&self) -> usize;
     fn denoiser_name(&self) -> String;
     /// Steps taken.
     fn steps(&self) -> u64;
@@ -303,6 +379,16 @@ impl Walk for WalkJump {
     fn restarts(&self) -> usize {
         self.restarts
     }
+    fn set_guard(&mut self, guard: Option<ChiralityGuard>) {
+        self.guard = guard;
+        self.save();
+    }
+    fn guarded(&self) -> bool {
+        self.guard.is_some()
+    }
+    fn rejections(&self) -> usize {
+        self.rejections
+    }
     fn denoiser_name(&self) -> String {
         WalkJump::denoiser_name(self)
     }
@@ -319,8 +405,11 @@ impl Walk for WalkJump {
         chains: usize,
         seed: u64,
     ) -> Result<Box<dyn Walk>> {
+        let guard = self.guard.clone();
         let den = self.into_denoiser();
-        Ok(Box::new(WalkJump::new(params, den, starts, chains, seed)?))
+        let mut w = WalkJump::new(params, den, starts, chains, seed)?;
+        Walk::set_guard(&mut w, guard);
+        Ok(Box::new(w))
     }
 }
 

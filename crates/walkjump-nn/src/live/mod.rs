@@ -165,6 +165,8 @@ pub struct Snapshot {
     pub samples_per_second: f64,
     pub params: LiveParams,
     pub restarts: usize,
+    /// Walk moves the chirality guard rejected; None without a guard.
+    pub rejections: Option<usize>,
     pub paused: bool,
     pub stats: StatsView,
     /// The reference MD's state, e.g. "reference MD: 120 frames (OpenMM, amber14 +

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use walkjump_core::analysis::acf::{torsion_acf, AngleWindow};
+use walkjump_core::analysis::basin::hist_core_fractions;
 use walkjump_core::analysis::divergence::{histogram_jsd, histogram_tvd};
 use walkjump_core::analysis::energy::EnergyAccumulator;
 use walkjump_core::analysis::histogram::{AllMass, Hist1d, Hist2d};
@@ -29,6 +30,10 @@ pub struct RamaView {
     pub torsions: Vec<TorsionStat>,
     /// Share of the samples in which this residue's Cα is D-handed; None for GLY.
     pub d_fraction: Option<f64>,
+    /// Shares of the samples in the β/PII, αR and αL cores (`analysis::basin`), and
+    /// the reference's: where a JSD says "different", these say which way.
+    pub basins: [f64; 3],
+    pub reference_basins: Option<[f64; 3]>,
 }
 
 /// One torsion of a residue and its 36-bin Jensen–Shannon distance to the reference
@@ -429,6 +434,10 @@ impl LiveStats {
                                 .iter()
                                 .position(|c| Some(c.atoms[1]) == ca)
                                 .map(|c| d[c]),
+                            basins: hist_core_fractions(h),
+                            reference_basins: r
+                                .as_ref()
+                                .map(|r| hist_core_fractions(&r.rama_plot[k])),
                         }
                     })
                     .collect()

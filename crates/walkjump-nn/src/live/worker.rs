@@ -578,6 +578,7 @@ impl Worker {
             samples_per_second: rate,
             params: run.params,
             restarts: run.wj.restarts(),
+            rejections: run.wj.guarded().then(|| run.wj.rejections()),
             paused: self.paused,
             stats: run.stats.view(),
             reference_md: run.reference_md_status.clone(),
@@ -635,6 +636,7 @@ impl Worker {
                 "run_file_problem": run.run_file.problem(),
             }),
             diverged_restarts: run.wj.restarts(),
+            chirality_rejections: run.wj.guarded().then(|| run.wj.rejections()),
             wall_seconds: run.started.elapsed().as_secs_f64(),
         };
         info.save(path)?;
@@ -666,6 +668,7 @@ impl Worker {
             "steps": run.wj.steps(),
             "kept_samples": run.stats.kept,
             "restarts": run.wj.restarts(),
+            "chirality_rejections": run.wj.guarded().then(|| run.wj.rejections()),
             "parameter_history": run.param_log.iter()
                 .map(|(s, p)| serde_json::json!({"from_step": s, "params": p}))
                 .collect::<Vec<_>>(),

@@ -1,0 +1,98 @@
+//! The chirality guard: a walk step whose jump turns a chiral centre over is rejected.
+//!
+//! An L-residue never becomes D in the MD a peptide model learns from (the barrier is
+//! a broken bond), so the clean density has no mass there. A learned denoiser can
+//! still map a noisy y to a well-formed mirror image. With the shipped peptide model
+//! at σ = 0.3 Å the improper N–CA–C–CB of a jump goes from about −125° to +125°
+//! within one jump interval (Hα and the side chain's outer atoms moving 2 Å), and
+//! the chain then stays D for hundreds of jumps, as far from its denoised point as
+//! an L chain is: the model's smoothed density has a mirror basin there. December 7,
+//! ACE-SER-LEU-NME, 8 chains of 1,500 steps: two chains went D (11 % of the LEU
+//! samples); at half the step, over the same walk time, one did
+//! (`models/evaluations/d-jumps-sl-2026-12-07`).
+//!
+//! The guard treats the other hand as a wall, the way hybrid Monte Carlo treats a
+//! hard constraint: a chain whose new jump has any centre of the other hand than its
+//! start goes back to its state at the previous jump step (y, x̂, the score) with its
+//! velocity reversed, and that previous jump is recorded again. No sample is dropped;
+//! a rejected move repeats the last one, as a Metropolis rejection does. The count of
+//! rejections is reported beside the samples (`walkjump sample` summary, the app's
+//! status line): many of them mean the model's mirror basin is near, and that the
+//! ensemble is the model's density cut at the wall. `--chirality-guard off` shows the
+//! model without it.
+
+use crate::analysis::chirality::{chiral_centres, is_inverted, ChiralCentre};
+use crate::molecule::Topology;
+
+/// The chiral centres of a molecule with the hand each has in its start structure.
+#[derive(Debug, Clone)]
+pub struct ChiralityGuard {
+    centres: Vec<ChiralCentre>,
+}
+
+impl ChiralityGuard {
+    /// Every Cα with N, C and CB, with the hand it has in `start` (flat Å, the walk's
+    /// coordinates): an L-peptide's centres are held L, and a D-residue the user gave
+    /// stays D. `None` when the molecule has no such centre (glycine only, clusters).
+    pub fn new(topology: &Topology, start: &[f64]) -> Option<Self> {
+        let centres: Vec<ChiralCentre> = chiral_centres(topology, start)
+            .into_iter()
+            // A start whose centre is flat (sign 0 or NaN) gives no hand to hold.
+            .filter(|c| c.sign == 1.0 || c.sign == -1.0)
+            .collect();
+        (!centres.is_empty()).then_some(ChiralityGuard { centres })
+    }
+
+    /// Whether `x` (one chain's jump) has some centre of the other hand.
+    pub fn turned_over(&self, x: &[f64]) -> bool {
+        self.centres.iter().any(|c| is_inverted(c, x))
+    }
+
+    /// The chains among `chains` whose jump (`jump_of(c)`) turned a centre over.
+    pub fn rejected<'a>(&self, chains: usize, jump_of: impl Fn(usize) -> &'a [f64]) -> Vec<usize> {
+        (0..chains)
+            .filter(|&c| self.turned_over(jump_of(c)))
+            .collect()
+    }
+
+    pub fn centres(&self) -> usize {
+        self.centres.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::molecule::build::build_peptide;
+
+    fn mirrored(x: &[f64]) -> Vec<f64> {
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| if i % 3 == 2 { -v } else { *v })
+            .collect()
+    }
+
+    #[test]
+    fn a_mirror_image_is_turned_over_and_the_start_itself_is_not() {
+        let s = build_peptide("AKG").unwrap();
+        let g = ChiralityGuard::new(&s.topology, &s.positions).unwrap();
+        assert_eq!(g.centres(), 2, "ALA and LYS; GLY has no CB");
+        assert!(!g.turned_over(&s.positions));
+        assert!(g.turned_over(&mirrored(&s.positions)));
+        // A rotated copy keeps its hand.
+        let rotated: Vec<f64> = s
+            .positions
+            .chunks(3)
+            .flat_map(|p| [-p[1], p[0], p[2]])
+            .collect();
+        assert!(!g.turned_over(&rotated));
+        let jumps = [s.positions.clone(), mirrored(&s.positions), rotated];
+        assert_eq!(g.rejected(3, |c| &jumps[c]), vec![1]);
+        // Started from the mirror image (a D-peptide), the L original is the turned one.
+        let d = ChiralityGuard::new(&s.topology, &mirrored(&s.positions)).unwrap();
+        assert!(d.turned_over(&s.positions) && !d.turned_over(&jumps[1]));
+        // Glycine alone has nothing to hold.
+        let gly = build_peptide("G").unwrap();
+        assert!(ChiralityGuard::new(&gly.topology, &gly.positions).is_none());
+    }
+}
