@@ -7,6 +7,8 @@
 //! the hardest case for the guard; it does not stand in for a model (the shipped
 //! model's D-jumps are measured in models/README.md).
 
+mod common;
+
 use walkjump::analysis::chirality::{inverted_fractions, l_centres};
 use walkjump::denoiser::Identity;
 use walkjump::molecule::build::build_peptide;
@@ -116,4 +118,48 @@ fn with_the_guard_no_recorded_jump_turns_over_and_without_it_many_do() {
             "{name}: {rejected} of {moves} rejected"
         );
     }
+}
+
+#[test]
+fn sample_guards_a_peptide_by_default_counts_it_and_can_be_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let ala2 = common::ala2();
+        let model = common::repo().join("models/ala2.wjm");
+        let mut args = vec![
+            "sample",
+            "--pdb",
+            ala2.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--backend",
+            "ndarray",
+            "--chains",
+            "2",
+            "--steps",
+            "6",
+            "--burn-in",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = common::walkjump(&args);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.with_extension("xtc.json")).unwrap())
+                .unwrap();
+        (common::stdout(&o), summary)
+    };
+    let (text, on) = run("on.xtc", &[]);
+    assert!(on["chirality_rejections"].is_u64(), "{on}");
+    assert!(
+        text.contains("chirality guard:") && text.contains("of 12 jump moves rejected"),
+        "{text}"
+    );
+    // Negative control: off, the summary has no count and the output no guard line.
+    let (text, off) = run("off.xtc", &["--chirality-guard", "off"]);
+    assert!(off.get("chirality_rejections").is_none(), "{off}");
+    assert!(!text.contains("chirality guard"), "{text}");
 }
