@@ -150,16 +150,37 @@ fn sample_guards_a_peptide_by_default_counts_it_and_can_be_told_not_to() {
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.with_extension("xtc.json")).unwrap())
                 .unwrap();
-        (common::stdout(&o), summary)
+        (common::stdout(&o), summary, out)
     };
-    let (text, on) = run("on.xtc", &[]);
+    // `evaluate` says when samples come from guarded walks (their D is 0 by design).
+    let evaluate = |samples: &std::path::Path| {
+        let (top, reference) = (
+            common::ala2(),
+            common::repo().join("assets/data/ala2-reference.dcd"),
+        );
+        let o = common::walkjump(&[
+            "evaluate",
+            "--top",
+            top.to_str().unwrap(),
+            "--samples",
+            samples.to_str().unwrap(),
+            "--reference",
+            reference.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        common::stdout(&o)
+    };
+    let (text, on, on_file) = run("on.xtc", &[]);
     assert!(on["chirality_rejections"].is_u64(), "{on}");
     assert!(
         text.contains("chirality guard:") && text.contains("of 12 jump moves rejected"),
         "{text}"
     );
-    // Negative control: off, the summary has no count and the output no guard line.
-    let (text, off) = run("off.xtc", &["--chirality-guard", "off"]);
+    let report = evaluate(&on_file);
+    assert!(report.contains("Chirality guard") && report.contains("0 by construction"));
+    // Negative control: off, the summary has no count and no output mentions a guard.
+    let (text, off, off_file) = run("off.xtc", &["--chirality-guard", "off"]);
     assert!(off.get("chirality_rejections").is_none(), "{off}");
     assert!(!text.contains("chirality guard"), "{text}");
+    assert!(!evaluate(&off_file).contains("Chirality guard"));
 }

@@ -67,6 +67,7 @@ pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
         a.reference.clone().expect("clap requires --reference"),
     );
     let report = evaluate_files(&a, &top, &samples, &reference)?;
+    let guard = guard_note(&[(report.sequence.clone(), samples.clone())])?;
     println!(
         "{} ({}): {} samples against {} reference frames ({})",
         report.sequence,
@@ -76,6 +77,9 @@ pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
         reference.display()
     );
     print_report(&report);
+    if let Some(g) = &guard {
+        println!("  {g}");
+    }
     if let Some(j) = &a.json {
         ensure_parent(j)?;
         walkjump::io::write_atomically(j, serde_json::to_string_pretty(&report)?.as_bytes())?;
@@ -84,11 +88,12 @@ pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
     if let Some(m) = &a.markdown {
         ensure_parent(m)?;
         let text = format!(
-            "{}\n{}\n\n{}\nFloor: {}.\n",
+            "{}\n{}\n\n{}\nFloor: {}.\n{}",
             PeptideReport::markdown_header(),
             report.markdown_row(),
             report.markdown_residues(),
-            report.floor.definition
+            report.floor.definition,
+            guard.map(|g| format!("\n{g}\n")).unwrap_or_default()
         );
         walkjump::io::write_atomically(m, text.as_bytes())?;
         println!("tables written to {}", m.display());
@@ -139,6 +144,7 @@ fn run_manifest(a: &EvaluateArgs, manifest: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not a batch_md.py manifest", manifest.display()))?;
     let base = manifest.parent().unwrap_or(Path::new("."));
     let mut reports = vec![];
+    let mut sample_files = vec![];
     let mut missing = vec![];
     for e in m["peptides"]
         .as_array()
@@ -164,6 +170,7 @@ fn run_manifest(a: &EvaluateArgs, manifest: &Path) -> anyhow::Result<()> {
         };
         let r = evaluate_files(a, &field("topology")?, &samples, &field("positions")?)
             .with_context(|| format!("evaluating {name}"))?;
+        sample_files.push((name.to_string(), samples));
         reports.push((name.to_string(), r));
     }
     if reports.is_empty() {
@@ -188,6 +195,14 @@ fn run_manifest(a: &EvaluateArgs, manifest: &Path) -> anyhow::Result<()> {
     if let Some(n) = &note {
         println!("{n}");
     }
+    let guard = guard_note(&sample_files)?;
+    if let Some(g) = &guard {
+        println!("{g}");
+    }
+    let note = match (note, guard) {
+        (Some(n), Some(g)) => Some(format!("{n}\n\n{g}")),
+        (n, g) => n.or(g),
+    };
     if let Some(j) = &a.json {
         ensure_parent(j)?;
         let all: serde_json::Map<String, serde_json::Value> = reports
@@ -274,6 +289,31 @@ fn print_report(r: &PeptideReport) {
         (None, Some(e)) => println!("  TICA not fitted: {e}"),
         _ => {}
     }
+}
+
+/// Where the samples came from walks with the chirality guard (their run summaries
+/// say so), a line saying that their D column is zero by construction and how many
+/// moves were rejected: a reader must not take it for the model's own chirality.
+fn guard_note(samples: &[(String, PathBuf)]) -> anyhow::Result<Option<String>> {
+    let mut counts = vec![];
+    for (name, path) in samples {
+        if let Some(n) = RunInfo::load_for(path)?.and_then(|i| i.chirality_rejections) {
+            counts.push(format!("{name} {n}"));
+        }
+    }
+    Ok((!counts.is_empty()).then(|| {
+        format!(
+            "Chirality guard: the samples of {} come from walks that reject a move whose \
+             jump turns a Cα over (moves rejected: {}), so their D fraction is 0 by \
+             construction; `walkjump sample --chirality-guard off` shows the model's own.",
+            if counts.len() == samples.len() {
+                "every peptide".to_string()
+            } else {
+                format!("{} of the {} peptides", counts.len(), samples.len())
+            },
+            counts.join(", ")
+        )
+    }))
 }
 
 /// A warning naming the references whose residues moved between Ramachandran basins
