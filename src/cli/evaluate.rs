@@ -190,8 +190,7 @@ fn run_manifest(a: &EvaluateArgs, manifest: &Path) -> anyhow::Result<()> {
     if !missing.is_empty() {
         println!("no samples for: {}", missing.join(", "));
     }
-    let only: Vec<PeptideReport> = reports.iter().map(|(_, r)| r.clone()).collect();
-    let note = few_moves_note(&only);
+    let note = few_moves_note(reports.iter().map(|(_, r)| r));
     if let Some(n) = &note {
         println!("{n}");
     }
@@ -268,7 +267,7 @@ fn print_report(r: &PeptideReport) {
     if let (Some(c), Some(f)) = (r.chi1_jsd, r.chi1_floor) {
         println!("  mean chi1 JSD {c:.3} ({f:.3})");
     }
-    if let Some(note) = few_moves_note(std::slice::from_ref(r)) {
+    if let Some(note) = few_moves_note([r]) {
         println!("  {note}");
     }
     if let Some(c) = r.cis_fraction_max {
@@ -319,10 +318,10 @@ fn guard_note(samples: &[(String, PathBuf)]) -> anyhow::Result<Option<String>> {
 /// A warning naming the references whose residues moved between Ramachandran basins
 /// fewer than `MIN_BASIN_CHANGES` times: their populations, and so every distance and
 /// floor above, rest on few visits.
-fn few_moves_note(reports: &[PeptideReport]) -> Option<String> {
+fn few_moves_note<'a>(reports: impl IntoIterator<Item = &'a PeptideReport>) -> Option<String> {
     use walkjump::analysis::basin::MIN_BASIN_CHANGES;
     let few: Vec<String> = reports
-        .iter()
+        .into_iter()
         .flat_map(|r| {
             r.residues.iter().filter_map(move |res| {
                 let n = res.reference_basin_changes?;
