@@ -197,6 +197,10 @@ fn a_broken_pdb_or_a_mismatched_model_is_reported_and_sampling_goes_on() {
 fn chains_can_be_added_while_it_runs_and_reset_clears_the_statistics() {
     let h = start();
     let (s, _) = until(&h, |s| s.kept >= 4);
+    // The guard is on for the chiral peptide, and ALA2, its one centre, carries every
+    // rejected move in its table row.
+    assert!(s.rejections.is_some());
+    assert_eq!(s.stats.rama[0].guard_rejections, s.rejections);
     let mut p = s.params;
     p.chains = 5;
     h.send(SamplerCommand::SetParams(p));
@@ -283,4 +287,53 @@ fn a_slow_consumer_loses_no_sample() {
     }
     let frames = walkjump::io::read_trajectory(&out, 22).unwrap().frames;
     assert_eq!(frames.len(), s.kept, "saved frames against kept samples");
+}
+
+/// RMS distance per atom between a shown frame (f32) and a frame (f64).
+fn rms_to(x: &[f32], frame: &[f64]) -> f64 {
+    let s: f64 = x
+        .iter()
+        .zip(frame)
+        .map(|(a, b)| (*a as f64 - b).powi(2))
+        .sum();
+    (s / (frame.len() / 3) as f64).sqrt()
+}
+
+#[test]
+fn reset_from_reference_starts_the_chains_from_its_frames() {
+    let (_, frames) = common::topology_and_frames(
+        "assets/alanine-dipeptide.pdb",
+        "assets/data/ala2-reference.dcd",
+    );
+    let last = frames.last().unwrap();
+    let pdb = walkjump::molecule::load_structure(&common::ala2(), Default::default())
+        .unwrap()
+        .positions;
+    let h = start();
+    until(&h, |s| s.kept >= 2);
+    // Paused, so the snapshot the reset sends is of step 0; chain 1 of 2 starts from
+    // the reference's last frame, 10 ns from the PDB's conformation.
+    h.send(SamplerCommand::Pause(true));
+    h.send(SamplerCommand::SelectChain(1));
+    h.send(SamplerCommand::ResetFromReference);
+    let (s, said) = until(&h, |s| s.step == 0 && s.chain == 1);
+    assert!(
+        said.iter().any(|m| m.contains("2 spread over it")),
+        "{said:?}"
+    );
+    let (near, far) = (rms_to(&s.x, last), rms_to(&s.x, &pdb));
+    assert!(
+        near < far / 2.0,
+        "jump {near:.2} Å from its frame, {far:.2} Å from the PDB"
+    );
+    // Negative control: a plain reset starts every chain from the PDB's conformation.
+    h.send(SamplerCommand::Step);
+    until(&h, |s| s.step == 1);
+    h.send(SamplerCommand::Reset);
+    let (s, _) = until(&h, |s| s.step == 0 && s.chain == 1);
+    let (near, far) = (rms_to(&s.x, &pdb), rms_to(&s.x, last));
+    assert!(
+        near < far / 2.0,
+        "jump {near:.2} Å from the PDB, {far:.2} Å from the last frame"
+    );
 }

@@ -339,24 +339,17 @@ fn evaluate_writes_the_report_and_its_tables() {
     let samples = dir.path().join("samples.pdb");
     write_trajectory(&samples, &top, &evenly(&md, 200)).unwrap();
     let (json, markdown) = (dir.path().join("r.json"), dir.path().join("r.md"));
-    let o = walkjump(&[
-        "evaluate",
-        "--top",
-        repo().join("tests/data/peptides/akg.pdb").to_str().unwrap(),
-        "--samples",
-        samples.to_str().unwrap(),
-        "--reference",
-        repo()
-            .join("tests/data/peptides/akg_md.xtc")
-            .to_str()
-            .unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-        "--markdown",
-        markdown.to_str().unwrap(),
-    ]);
-    let out = common::stdout(&o);
-    assert!(o.status.success(), "{}{}", out, common::stderr(&o));
+    let out = common::evaluate(
+        &repo().join("tests/data/peptides/akg.pdb"),
+        &samples,
+        &repo().join("tests/data/peptides/akg_md.xtc"),
+        &[
+            "--json",
+            json.to_str().unwrap(),
+            "--markdown",
+            markdown.to_str().unwrap(),
+        ],
+    );
     assert!(
         out.contains("LYS3") && out.contains("chi1 LYS3") && out.contains("TICA-0/1 JSD"),
         "{out}"

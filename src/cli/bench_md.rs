@@ -493,9 +493,12 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
         }
     );
     println!(
-        "walk-jump: {} chains on {backend}, {steps} steps ({} kept jumps) in {wj_seconds:.1} s, final JSD {wj_final:.3}",
+        "walk-jump: {} chains on {backend}, {steps} steps ({} kept jumps) in {wj_seconds:.1} s, final JSD {wj_final:.3}{}",
         wj.chains(),
-        wj_ens.frames
+        wj_ens.frames,
+        wj.chirality_rejections()
+            .map(|r| format!("; chirality guard: {r} moves rejected"))
+            .unwrap_or_default()
     );
     let fixed = cost.total_seconds();
     if cost.molecule_in_training_data {
@@ -562,6 +565,8 @@ pub fn run(a: &VersusMdArgs, model: &Path, pdb: &Path) -> anyhow::Result<serde_j
         "walkjump_backend": backend, "walkjump_chains": wj.chains(), "walkjump_steps": steps,
         "walkjump_kept_jumps": wj_ens.frames, "walkjump_seconds": wj_seconds,
         "walkjump_final_jsd": wj_final, "md_final_jsd": md_curve.last().map(|p| p.1),
+        "walkjump_chirality_rejections": wj.chirality_rejections(),
+        "walkjump_diverged_restarts": wj.restarts(),
         "targets": rows, "walkjump_curve": wj_curve, "md_curve": md_curve,
         "model_cost": cost,
     }))

@@ -7,6 +7,7 @@ mod bench_pairs;
 mod bench_scaling;
 mod build;
 mod common;
+mod denoise;
 mod dynamics;
 mod evaluate;
 mod exact;
@@ -36,6 +37,9 @@ pub enum Command {
     Md(md::MdArgs),
     /// Walk-jump sampling with an exact, energy-based or learned denoiser.
     Sample(sample::SampleArgs),
+    /// One jump from each frame of a trajectory noised at σ: with `evaluate`, the
+    /// denoiser's share of an ensemble's error, apart from the walk's.
+    Denoise(denoise::DenoiseArgs),
     /// Metrics and plots of a trajectory, optionally against a reference.
     Analyze(analyze::AnalyzeArgs),
     /// A sampled peptide ensemble against its MD reference: per-residue Ramachandran,
@@ -61,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gui(a) => walkjump_app::run(a),
         Command::Md(a) => md::run(a),
         Command::Sample(a) => sample::run(a),
+        Command::Denoise(a) => denoise::run(a),
         Command::Analyze(a) => analyze::run(a),
         Command::Evaluate(a) => evaluate::run(a),
         Command::Bench(a) => bench::run(a),

@@ -43,6 +43,12 @@ pub struct SampleArgs {
     /// ... or a molecule (PDB/mmCIF); sampled with a learned model (--model).
     #[arg(long)]
     pub pdb: Option<PathBuf>,
+    /// With --pdb: start the chains from frames of this trajectory of the molecule
+    /// (evenly spaced over it, one per chain) instead of all from the file's
+    /// conformation. From an equilibrium MD run this tests whether the walk keeps an
+    /// equilibrium ensemble (a walk that does, started elsewhere, is only slow).
+    #[arg(long, requires = "pdb")]
+    pub starts: Option<PathBuf>,
     /// A trained model file (.wjm), for --denoiser learned.
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -219,10 +225,7 @@ pub fn learned_walk_at(
         WalkPlace::Host => {
             let den = learned_denoiser(model, backend, topology)?;
             // The same guard as the device walk's (`load_device_walk`).
-            let guard = start
-                .starts
-                .first()
-                .and_then(|x| walkjump::sampler::ChiralityGuard::new(topology, x));
+            let guard = walkjump::sampler::ChiralityGuard::for_starts(topology, &start.starts);
             let mut w = WalkJump::new(start.params, den, start.starts, start.chains, start.seed)?;
             Walk::set_guard(&mut w, guard);
             Box::new(w)
@@ -290,7 +293,7 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
 }
 
 /// Walk-jump on a molecule from a PDB with a learned model: every chain starts from
-/// the file's conformation.
+/// the file's conformation, or from frames of `--starts`.
 fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
     let pdb = a.pdb.clone().expect("checked by caller");
     if matches!(
@@ -313,12 +316,16 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         }
     };
     let dim = st.positions.len();
+    let starts = match &a.starts {
+        Some(t) => spread_frames(t, st.topology.n_atoms(), a.chains)?,
+        None => vec![st.positions.clone()],
+    };
     let wj = learned_walk(
         &a,
         &model,
         &st.topology,
         |s| walk_params(&a, s, dim),
-        vec![st.positions.clone()],
+        starts,
     )?;
     let name = pdb
         .file_stem()
@@ -332,6 +339,25 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         name,
         serde_json::Value::Null,
     )
+}
+
+/// `chains` frames of the trajectory at `path`, evenly spaced from its first to its
+/// last (fewer when it has fewer frames; the walk cycles them over the chains).
+fn spread_frames(
+    path: &std::path::Path,
+    n_atoms: usize,
+    chains: usize,
+) -> anyhow::Result<Vec<Vec<f64>>> {
+    let frames = walkjump::io::read_trajectory(path, n_atoms)
+        .with_context(|| format!("reading the starts {}", path.display()))?
+        .frames;
+    if frames.is_empty() {
+        anyhow::bail!(
+            "{}: the trajectory has no frames to start from",
+            path.display()
+        );
+    }
+    Ok(walkjump::sampler::spread_starts(&frames, chains))
 }
 
 /// The walk's parameters from the command line, defaults filled in for σ and `dim`.
@@ -423,7 +449,7 @@ fn record(
             "inner_chain": inner_json,
             "burn_in": a.burn_in, "steps": a.steps, "seed": a.seed}),
         diverged_restarts: wj.restarts(),
-        chirality_rejections: wj.guarded().then(|| wj.rejections()),
+        chirality_rejections: wj.chirality_rejections(),
         wall_seconds: t0.elapsed().as_secs_f64(),
     };
     info.save(&a.out)?;
@@ -444,13 +470,12 @@ fn record(
 
 /// "; chirality guard: 12 of 2,400 jump moves rejected (0.50 %)", or "" without a guard.
 fn guard_note(wj: &dyn Walk, steps: u64) -> String {
-    if !wj.guarded() {
+    let Some(rejected) = wj.chirality_rejections() else {
         return String::new();
-    }
+    };
     let moves = wj.chains() as u64 * (steps / wj.params().jump_every.max(1) as u64);
     format!(
-        "; chirality guard: {} of {moves} jump moves rejected ({:.2} %)",
-        wj.rejections(),
-        100.0 * wj.rejections() as f64 / moves.max(1) as f64
+        "; chirality guard: {rejected} of {moves} jump moves rejected ({:.2} %)",
+        100.0 * rejected as f64 / moves.max(1) as f64
     )
 }

@@ -20,6 +20,24 @@ pub fn walkjump(args: &[&str]) -> Output {
         .expect("walkjump binary runs")
 }
 
+/// `walkjump evaluate --top --samples --reference` and `extra`, which must succeed;
+/// its stdout.
+pub fn evaluate(top: &Path, samples: &Path, reference: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "evaluate",
+        "--top",
+        top.to_str().unwrap(),
+        "--samples",
+        samples.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = walkjump(&args);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    stdout(&o)
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

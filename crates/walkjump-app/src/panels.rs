@@ -408,6 +408,19 @@ fn controls_ui(ui: &mut egui::Ui, live: &mut Live) {
         if ui.button("Reset run").clicked() {
             live.send(SamplerCommand::Reset);
         }
+        if info.has_reference
+            && ui
+                .button("Reset from reference")
+                .on_hover_text(
+                    "Start every chain from a frame of the reference MD, spread over it, \
+                     and clear the statistics. A model whose density is right keeps the \
+                     reference's ensemble; one whose density is wrong walks away from it \
+                     within a few hundred steps, as the residue table will show.",
+                )
+                .clicked()
+        {
+            live.send(SamplerCommand::ResetFromReference);
+        }
     });
     ui.separator();
     let Some(mut p) = live.params else {
@@ -594,11 +607,20 @@ pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected
                         ui.label(t.map(|t| jsd_cell(t.jsd)).unwrap_or_else(|| "–".into()));
                     }
                 }
-                // A D-residue in an L-peptide means the denoiser mirrored it.
-                match r.d_fraction {
-                    Some(d) if d > 0.0 => ui.colored_label(palette::ERROR, percent(d)),
-                    Some(d) => ui.label(percent(d)),
-                    None => ui.label("–"),
+                // A D-residue in an L-peptide means the denoiser mirrored it; with the
+                // chirality guard on, the moves it turned back say the same.
+                match (r.d_fraction, r.guard_rejections) {
+                    (Some(d), _) if d > 0.0 => ui.colored_label(palette::ERROR, percent(d)),
+                    (Some(d), Some(n)) => ui
+                        .label(format!("{} · {n} rejected", percent(d)))
+                        .on_hover_text(format!(
+                            "The chirality guard rejected {n} walk moves whose jump turned \
+                             {} D, so none of its samples is D: the count, not the share, \
+                             shows how near the model's mirror basin is",
+                            r.residue
+                        )),
+                    (Some(d), None) => ui.label(percent(d)),
+                    (None, _) => ui.label("–"),
                 };
                 ui.label(basin_cell(r.basins, r.reference_basins));
                 ui.end_row();

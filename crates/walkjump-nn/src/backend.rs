@@ -225,10 +225,7 @@ impl OnBackend for DeviceWalkJob<'_> {
         let m = LearnedModel::<B>::load(self.path, &device)?;
         let den = LearnedDenoiser::new(m, self.topology, device.clone(), name)?;
         let s = self.start;
-        let guard = s
-            .starts
-            .first()
-            .and_then(|x| ChiralityGuard::new(self.topology, x));
+        let guard = ChiralityGuard::for_starts(self.topology, &s.starts);
         let mut walk =
             DeviceWalk::new(s.params, Box::new(den), device, s.starts, s.chains, s.seed)?;
         walk.set_guard(guard);

@@ -229,7 +229,6 @@ pub struct DeviceWalk<B: Backend> {
     restarts: usize,
     guard: Option<ChiralityGuard>,
     saved: Option<Saved<B>>,
-    rejections: usize,
 }
 
 impl<B: Backend> DeviceWalk<B>
@@ -281,7 +280,6 @@ where
             restarts: 0,
             guard: None,
             saved: None,
-            rejections: 0,
         };
         walk.download()?;
         Ok(walk)
@@ -292,11 +290,12 @@ where
     /// (`walkjump_core::sampler::guard`), masked on the device; then this state is
     /// saved.
     fn guard_jumps(&mut self) -> Result<Vec<usize>> {
-        let Some(g) = &self.guard else {
+        let Some(g) = self.guard.as_mut() else {
             return Ok(vec![]);
         };
         let d = self.dim;
-        let rejected = g.rejected(self.chains, |c| &self.xhat_host[c * d..(c + 1) * d]);
+        let xhat = &self.xhat_host;
+        let rejected = g.reject(self.chains, |c| &xhat[c * d..(c + 1) * d]);
         if let (false, Some(s)) = (rejected.is_empty(), &self.saved) {
             let mut flags = vec![0.0; self.chains * d];
             for &c in &rejected {
@@ -315,7 +314,6 @@ where
             st.force = take(&st.force, s.state.force.clone());
             st.xhat = take(&st.xhat, s.state.xhat.clone());
             st.y_jump = take(&st.y_jump, s.state.y_jump.clone());
-            self.rejections += rejected.len();
         }
         self.save();
         Ok(rejected)
@@ -421,11 +419,8 @@ where
         self.guard = guard;
         self.save();
     }
-    fn guarded(&self) -> bool {
-        self.guard.is_some()
-    }
-    fn rejections(&self) -> usize {
-        self.rejections
+    fn chirality_guard(&self) -> Option<&ChiralityGuard> {
+        self.guard.as_ref()
     }
     fn denoiser_name(&self) -> String {
         // "learned:x (σ=0.4, wgpu)" becomes "learned:x (σ=0.4, wgpu, walk on the device)".

@@ -127,17 +127,15 @@ impl PeptideEnsemble {
         self.rama_pairs
             .iter()
             .map(|(phi, psi, label)| {
-                let pairs = |c: &Vec<Vec<f64>>| {
-                    c[*phi]
-                        .iter()
-                        .copied()
-                        .zip(c[*psi].iter().copied())
-                        .collect::<Vec<_>>()
-                };
+                let (phi, psi) = (*phi, *psi);
                 ResidueBasins {
                     residue: label.clone(),
-                    changes: self.series.iter().map(|c| core_changes(pairs(c))).sum(),
-                    fractions: core_fractions(self.series.iter().flat_map(pairs)),
+                    changes: (self.series.iter())
+                        .map(|c| core_changes(angle_pairs(c, phi, psi)))
+                        .sum(),
+                    fractions: core_fractions(
+                        (self.series.iter()).flat_map(|c| angle_pairs(c, phi, psi)),
+                    ),
                 }
             })
             .collect()
@@ -238,4 +236,14 @@ pub fn compare(
         bb.iter().sum::<f64>() / bb.len() as f64
     };
     (rama, tors, mean)
+}
+
+/// One chain's (φ, ψ) pairs from its kept angle series (torsions `phi` and `psi`),
+/// read in place.
+fn angle_pairs(
+    chain: &[Vec<f64>],
+    phi: usize,
+    psi: usize,
+) -> impl Iterator<Item = (f64, f64)> + '_ {
+    chain[phi].iter().copied().zip(chain[psi].iter().copied())
 }

@@ -17,17 +17,23 @@
 //! velocity reversed, and that previous jump is recorded again. No sample is dropped;
 //! a rejected move repeats the last one, as a Metropolis rejection does. The count of
 //! rejections is reported beside the samples (`walkjump sample` summary, the app's
-//! status line): many of them mean the model's mirror basin is near, and that the
-//! ensemble is the model's density cut at the wall. `--chirality-guard off` shows the
-//! model without it.
+//! status line, per residue in its table; the guard keeps the counts): many of them
+//! mean the model's mirror basin is near, and that the ensemble is the model's
+//! density cut at the wall. `--chirality-guard off` shows the model without it.
 
 use crate::analysis::chirality::{chiral_centres, is_inverted, ChiralCentre};
 use crate::molecule::Topology;
 
-/// The chiral centres of a molecule with the hand each has in its start structure.
+/// The chiral centres of a molecule with the hand each has in its start structure,
+/// and what the guard has rejected so far: it owns its counts, so every walk that
+/// holds one reports them alike.
 #[derive(Debug, Clone)]
 pub struct ChiralityGuard {
     centres: Vec<ChiralCentre>,
+    /// Moves rejected (one per chain and jump step).
+    rejections: usize,
+    /// Per centre, the rejected moves in which it was one of those turned over.
+    turned: Vec<usize>,
 }
 
 impl ChiralityGuard {
@@ -40,7 +46,17 @@ impl ChiralityGuard {
             // A start whose centre is flat (sign 0 or NaN) gives no hand to hold.
             .filter(|c| c.sign == 1.0 || c.sign == -1.0)
             .collect();
-        (!centres.is_empty()).then_some(ChiralityGuard { centres })
+        (!centres.is_empty()).then(|| ChiralityGuard {
+            turned: vec![0; centres.len()],
+            centres,
+            rejections: 0,
+        })
+    }
+
+    /// The guard of a walk from `starts`, with the hands of the first: the starts of
+    /// one walk are one molecule, differing in torsions, which keep every hand.
+    pub fn for_starts(topology: &Topology, starts: &[Vec<f64>]) -> Option<Self> {
+        starts.first().and_then(|x| Self::new(topology, x))
     }
 
     /// Whether `x` (one chain's jump) has some centre of the other hand.
@@ -48,11 +64,42 @@ impl ChiralityGuard {
         self.centres.iter().any(|c| is_inverted(c, x))
     }
 
-    /// The chains among `chains` whose jump (`jump_of(c)`) turned a centre over.
-    pub fn rejected<'a>(&self, chains: usize, jump_of: impl Fn(usize) -> &'a [f64]) -> Vec<usize> {
-        (0..chains)
-            .filter(|&c| self.turned_over(jump_of(c)))
-            .collect()
+    /// The chains among `chains` whose jump (`jump_of(c)`) turned a centre over: the
+    /// moves to reject, counted as rejected (in all and per centre turned).
+    pub fn reject<'a>(
+        &mut self,
+        chains: usize,
+        jump_of: impl Fn(usize) -> &'a [f64],
+    ) -> Vec<usize> {
+        let mut rejected = vec![];
+        for c in 0..chains {
+            let x = jump_of(c);
+            let mut any = false;
+            for (k, centre) in self.centres.iter().enumerate() {
+                if is_inverted(centre, x) {
+                    self.turned[k] += 1;
+                    any = true;
+                }
+            }
+            if any {
+                rejected.push(c);
+            }
+        }
+        self.rejections += rejected.len();
+        rejected
+    }
+
+    /// Moves rejected so far.
+    pub fn rejections(&self) -> usize {
+        self.rejections
+    }
+
+    /// Rejected moves in which the centre of residue `label` ("SER2") was turned over;
+    /// `None` when that residue has no centre held.
+    pub fn rejections_of(&self, label: &str) -> Option<usize> {
+        (self.centres.iter())
+            .position(|c| c.label == label)
+            .map(|k| self.turned[k])
     }
 
     pub fn centres(&self) -> usize {
@@ -87,7 +134,24 @@ mod tests {
             .collect();
         assert!(!g.turned_over(&rotated));
         let jumps = [s.positions.clone(), mirrored(&s.positions), rotated];
-        assert_eq!(g.rejected(3, |c| &jumps[c]), vec![1]);
+        let mut g = g;
+        assert_eq!(g.reject(3, |c| &jumps[c]), vec![1]);
+        assert_eq!(g.reject(3, |c| &jumps[(c + 1) % 3]), vec![0]);
+        // Two moves rejected, each turning both centres; glycine holds none.
+        assert_eq!(g.rejections(), 2);
+        assert_eq!(g.rejections_of("ALA2"), Some(2));
+        assert_eq!(g.rejections_of("LYS3"), Some(2));
+        assert_eq!(g.rejections_of("GLY4"), None);
+        // Only the turned centre is counted: the mirror image with ALA2 put back.
+        let mut one = mirrored(&s.positions);
+        for &a in &s.topology.residues[1].atoms {
+            one[3 * a..3 * a + 3].copy_from_slice(&s.positions[3 * a..3 * a + 3]);
+        }
+        assert_eq!(g.reject(1, |_| &one), vec![0]);
+        assert_eq!(
+            (g.rejections_of("ALA2"), g.rejections_of("LYS3")),
+            (Some(2), Some(3))
+        );
         // Started from the mirror image (a D-peptide), the L original is the turned one.
         let d = ChiralityGuard::new(&s.topology, &mirrored(&s.positions)).unwrap();
         assert!(d.turned_over(&s.positions) && !d.turned_over(&jumps[1]));

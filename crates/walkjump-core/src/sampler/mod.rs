@@ -45,7 +45,6 @@ pub struct WalkJump {
     /// The state at the last jump step, kept while a guard is set: where a rejected
     /// chain goes back to.
     saved: Option<Saved>,
-    rejections: usize,
 }
 
 /// One copy of everything a rejected chain takes back.
@@ -98,7 +97,6 @@ impl WalkJump {
             restarts: 0,
             guard: None,
             saved: None,
-            rejections: 0,
         };
         for c in 0..chains {
             wj.place_chain(c);
@@ -222,11 +220,13 @@ impl WalkJump {
     /// At a jump step: chains whose jump turned a centre over go back to the last
     /// jump step's state, velocity reversed; then this step's state is saved.
     fn guard_jumps(&mut self) -> Vec<usize> {
-        let Some(g) = &self.guard else {
+        // Taken out while it counts, put back before `save`, which needs it.
+        let Some(mut g) = self.guard.take() else {
             return vec![];
         };
         let d = self.dim;
-        let rejected = g.rejected(self.chains, |c| chain_slice(self.jumps(), d, c));
+        let rejected = g.reject(self.chains, |c| chain_slice(self.jumps(), d, c));
+        self.guard = Some(g);
         if let Some(s) = &self.saved {
             for &c in &rejected {
                 let r = c * d..(c + 1) * d;
@@ -240,7 +240,6 @@ impl WalkJump {
                 self.jumps.y_jump[r.clone()].copy_from_slice(&s.y_jump[r]);
                 self.jumps.denoiser.reset_chain(c);
             }
-            self.rejections += rejected.len();
         }
         self.save();
         rejected
@@ -299,6 +298,17 @@ pub fn noisy_start(start: &[f64], sigma: f64, rng: &mut WjRng, y: &mut [f64]) {
     }
 }
 
+/// `k` of `frames` evenly spaced from the first to the last (all of them when there
+/// are fewer): starts for `k` chains spread over a trajectory, e.g. an MD reference,
+/// whose walk then shows whether the model keeps that ensemble.
+pub fn spread_starts(frames: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
+    let k = k.max(1).min(frames.len());
+    let last = frames.len().saturating_sub(1);
+    (0..k)
+        .map(|i| frames[if k == 1 { 0 } else { i * last / (k - 1) }].clone())
+        .collect()
+}
+
 /// Checks both walks make of their starting configurations, and the starts cycled
 /// over the chains.
 pub fn chain_starts(
@@ -337,10 +347,12 @@ pub trait Walk: Send {
     fn restarts(&self) -> usize;
     /// Hold every chiral centre to its start's hand ([`guard`]); `None` lifts it.
     fn set_guard(&mut self, guard: Option<ChiralityGuard>);
-    /// Whether a chirality guard is set.
-    fn guarded(&self) -> bool;
-    /// Moves the chirality guard rejected so far.
-    fn rejections(&self) -> usize;
+    /// The chirality guard, with its counts; `None` when none is set.
+    fn chirality_guard(&self) -> Option<&ChiralityGuard>;
+    /// Moves the chirality guard rejected so far; `None` when no guard is set.
+    fn chirality_rejections(&self) -> Option<usize> {
+        self.chirality_guard().map(ChiralityGuard::rejections)
+    }
     fn denoiser_name(&self) -> String;
     /// Steps taken.
     fn steps(&self) -> u64;
@@ -383,11 +395,8 @@ impl Walk for WalkJump {
         self.guard = guard;
         self.save();
     }
-    fn guarded(&self) -> bool {
-        self.guard.is_some()
-    }
-    fn rejections(&self) -> usize {
-        self.rejections
+    fn chirality_guard(&self) -> Option<&ChiralityGuard> {
+        self.guard.as_ref()
     }
     fn denoiser_name(&self) -> String {
         WalkJump::denoiser_name(self)
@@ -459,5 +468,22 @@ impl Jumps {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread_starts;
+
+    #[test]
+    fn starts_are_spread_from_the_first_frame_to_the_last() {
+        let frames: Vec<Vec<f64>> = (0..5).map(|i| vec![i as f64]).collect();
+        let firsts = |k| -> Vec<f64> { spread_starts(&frames, k).iter().map(|f| f[0]).collect() };
+        assert_eq!(firsts(3), vec![0.0, 2.0, 4.0]);
+        assert_eq!(firsts(2), vec![0.0, 4.0]);
+        assert_eq!(firsts(1), vec![0.0]);
+        assert_eq!(firsts(0), vec![0.0], "one chain at least");
+        assert_eq!(firsts(9), vec![0.0, 1.0, 2.0, 3.0, 4.0], "each frame once");
+        assert!(spread_starts(&[], 4).is_empty());
     }
 }

@@ -82,6 +82,10 @@ pub enum SamplerCommand {
     Step,
     /// Back to the starting structure; statistics cleared.
     Reset,
+    /// Statistics cleared and every chain started from a frame of the reference,
+    /// spread over it: a walk whose density is right keeps that ensemble, one whose
+    /// density is wrong leaves it (models/README.md, "the walk, not the jump").
+    ResetFromReference,
     Load(SystemSpec),
     /// Reference trajectory for the current molecule: the reference ensemble is rebuilt
     /// from it and the samples are kept (a running reference MD stops).

@@ -30,6 +30,10 @@ pub struct RamaView {
     pub torsions: Vec<TorsionStat>,
     /// Share of the samples in which this residue's Cα is D-handed; None for GLY.
     pub d_fraction: Option<f64>,
+    /// Walk moves the chirality guard rejected because this residue's jump turned
+    /// D (the walk fills it in; None without a guard or for GLY). With a guard the D
+    /// share is 0 by construction, and this is where the model's mirror basin shows.
+    pub guard_rejections: Option<usize>,
     /// Shares of the samples in the β/PII, αR and αL cores (`analysis::basin`), and
     /// the reference's: where a JSD says "different", these say which way.
     pub basins: [f64; 3],
@@ -434,6 +438,7 @@ impl LiveStats {
                                 .iter()
                                 .position(|c| Some(c.atoms[1]) == ca)
                                 .map(|c| d[c]),
+                            guard_rejections: None,
                             basins: hist_core_fractions(h),
                             reference_basins: r
                                 .as_ref()

@@ -4,7 +4,7 @@ use super::reference_md::{MdPoll, ReferenceMd, MD_LABEL};
 use super::runfile::{self, RunFile};
 use super::{
     LiveConfig, LiveParams, LiveStats, ReferenceMdOptions, SamplerCommand, SamplerEvent, Snapshot,
-    SystemInfo, SystemSpec,
+    StatsView, SystemInfo, SystemSpec,
 };
 use crate::{load_device_walk, read_model_meta, WalkStart};
 use crossbeam::channel::{unbounded, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -20,7 +20,7 @@ use walkjump_core::io::{read_trajectory, write_atomically, TrajectoryWriter};
 use walkjump_core::md::{Langevin, LangevinParams};
 use walkjump_core::molecule::{load_structure, LoadOptions, Topology};
 use walkjump_core::rng::seeded;
-use walkjump_core::sampler::{Walk, WalkJump, WalkParams};
+use walkjump_core::sampler::{spread_starts, ChiralityGuard, Walk, WalkJump, WalkParams};
 use walkjump_core::systems::{self, AnySystem};
 
 /// The GUI's end of the channels. Dropping it stops the thread.
@@ -95,8 +95,14 @@ struct Run {
     reference_md: Option<ReferenceMd>,
     /// What the status line says about it.
     reference_md_status: Option<String>,
+    /// Up to [`MAX_CHAINS`] reference frames spread over it, for
+    /// [`SamplerCommand::ResetFromReference`]; empty without a reference.
+    reference_starts: Vec<Vec<f64>>,
     started: Instant,
 }
+
+/// The most chains the controls allow.
+const MAX_CHAINS: usize = 512;
 
 struct Worker {
     cfg: LiveConfig,
@@ -175,7 +181,8 @@ impl Worker {
                 self.step();
                 self.snapshot(true);
             }
-            SamplerCommand::Reset => self.reset(),
+            SamplerCommand::Reset => self.reset(false),
+            SamplerCommand::ResetFromReference => self.reset(true),
             SamplerCommand::SetParams(p) => self.set_params(p),
             SamplerCommand::Load(spec) => self.load(spec),
             SamplerCommand::LoadReference(path) => self.load_reference(&path),
@@ -262,12 +269,13 @@ impl Worker {
             return;
         }
         match peptide_reference(&run.info.topology, path) {
-            Ok(r) => {
+            Ok((r, starts)) => {
                 // The chosen file replaces what a reference MD was making.
                 if run.reference_md.take().is_some() {
                     run.reference_md_status = None;
                 }
                 run.stats.set_peptide_reference(r);
+                run.reference_starts = starts;
                 run.info.has_reference = true;
                 let info = run.info.clone();
                 self.emit(SamplerEvent::Loaded(Box::new(info)));
@@ -342,8 +350,9 @@ impl Worker {
             }
         };
         let n = frames.len();
-        run.stats
-            .set_peptide_reference(reference_from_frames(&run.info.topology, &frames));
+        let (r, starts) = reference_from_frames(&run.info.topology, &frames);
+        run.stats.set_peptide_reference(r);
+        run.reference_starts = starts;
         let status = if done {
             run.reference_md = None;
             format!("reference MD done: {n} frames ({MD_LABEL})")
@@ -394,17 +403,39 @@ impl Worker {
         }
     }
 
-    fn reset(&mut self) {
+    /// Back to step 0 with the statistics cleared, every chain from the starting
+    /// structure or (`from_reference`) from frames spread over the reference.
+    fn reset(&mut self, from_reference: bool) {
         let seed = self.cfg.seed;
         let root = run_root(&self.cfg);
         let Some(run) = self.run.as_mut() else {
             return;
         };
+        let starts = if from_reference {
+            if run.reference_starts.is_empty() {
+                self.emit(SamplerEvent::Error(
+                    "no reference frames to start from: open a reference trajectory or run reference MD first".into(),
+                ));
+                return;
+            }
+            spread_starts(&run.reference_starts, run.params.chains)
+        } else {
+            vec![run.start.clone()]
+        };
+        let told = if from_reference {
+            format!(
+                "reset: each chain starts from a reference frame ({} spread over it); \
+                 a model whose density is right keeps the reference's ensemble",
+                starts.len()
+            )
+        } else {
+            "reset to the starting structure".to_string()
+        };
         let dim = run.wj.dim();
         let old = std::mem::replace(&mut run.wj, idle_walk(dim));
         match old.rebuilt(
             walk_params(&run.params, dim),
-            vec![run.start.clone()],
+            starts,
             run.params.chains,
             seed,
         ) {
@@ -417,9 +448,7 @@ impl Worker {
                 run.chains_changed = false;
                 run.started = Instant::now();
                 self.rate_window.clear();
-                self.emit(SamplerEvent::Notice(
-                    "reset to the starting structure".into(),
-                ));
+                self.emit(SamplerEvent::Notice(told));
                 self.snapshot(true);
             }
             Err(e) => {
@@ -434,7 +463,7 @@ impl Worker {
             return;
         };
         let p = LiveParams {
-            chains: p.chains.clamp(1, 512),
+            chains: p.chains.clamp(1, MAX_CHAINS),
             jump_every: p.jump_every.max(1),
             ..p
         };
@@ -578,9 +607,9 @@ impl Worker {
             samples_per_second: rate,
             params: run.params,
             restarts: run.wj.restarts(),
-            rejections: run.wj.guarded().then(|| run.wj.rejections()),
+            rejections: run.wj.chirality_rejections(),
             paused: self.paused,
-            stats: run.stats.view(),
+            stats: residue_rejections(run.stats.view(), run.wj.chirality_guard()),
             reference_md: run.reference_md_status.clone(),
         };
         self.emit(SamplerEvent::Snapshot(Box::new(snap)));
@@ -636,7 +665,7 @@ impl Worker {
                 "run_file_problem": run.run_file.problem(),
             }),
             diverged_restarts: run.wj.restarts(),
-            chirality_rejections: run.wj.guarded().then(|| run.wj.rejections()),
+            chirality_rejections: run.wj.chirality_rejections(),
             wall_seconds: run.started.elapsed().as_secs_f64(),
         };
         info.save(path)?;
@@ -668,7 +697,7 @@ impl Worker {
             "steps": run.wj.steps(),
             "kept_samples": run.stats.kept,
             "restarts": run.wj.restarts(),
-            "chirality_rejections": run.wj.guarded().then(|| run.wj.rejections()),
+            "chirality_rejections": run.wj.chirality_rejections(),
             "parameter_history": run.param_log.iter()
                 .map(|(s, p)| serde_json::json!({"from_step": s, "params": p}))
                 .collect::<Vec<_>>(),
@@ -711,18 +740,27 @@ fn walk_params(p: &LiveParams, dim: usize) -> WalkParams {
     }
 }
 
-fn peptide_reference(topology: &Topology, path: &Path) -> anyhow::Result<PeptideEnsemble> {
+/// A peptide's reference from a trajectory file: see [`reference_from_frames`].
+fn peptide_reference(
+    topology: &Topology,
+    path: &Path,
+) -> anyhow::Result<(PeptideEnsemble, Vec<Vec<f64>>)> {
     let t = read_trajectory(path, topology.n_atoms())?;
     anyhow::ensure!(!t.frames.is_empty(), "the trajectory has no frames");
     Ok(reference_from_frames(topology, &t.frames))
 }
 
-fn reference_from_frames(topology: &Topology, frames: &[Vec<f64>]) -> PeptideEnsemble {
+/// The reference ensemble of `frames`, and up to [`MAX_CHAINS`] of them spread over
+/// the run as chain starts.
+fn reference_from_frames(
+    topology: &Topology,
+    frames: &[Vec<f64>],
+) -> (PeptideEnsemble, Vec<Vec<f64>>) {
     let mut e = PeptideEnsemble::new(topology);
     for x in frames {
         e.add(0, x);
     }
-    e
+    (e, spread_starts(frames, MAX_CHAINS))
 }
 
 /// Numbers the reference MD folders of this process.
@@ -731,6 +769,7 @@ static NEXT_MD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
     let backend = cfg.backend.resolve();
     let mut load_notes = vec![];
+    let mut reference_starts = vec![];
     let (name, topology, start, model, cluster, stats, reference_rx, is_peptide) = match spec {
         SystemSpec::Molecule {
             pdb,
@@ -750,10 +789,12 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
             let ens = PeptideEnsemble::new(&st.topology);
             let is_peptide = !ens.rama_pairs.is_empty();
             let reference = match reference {
-                Some(p) if is_peptide => Some(
-                    peptide_reference(&st.topology, p)
-                        .map_err(|e| anyhow::anyhow!("reference {}: {e:#}", p.display()))?,
-                ),
+                Some(p) if is_peptide => {
+                    let (r, starts) = peptide_reference(&st.topology, p)
+                        .map_err(|e| anyhow::anyhow!("reference {}: {e:#}", p.display()))?;
+                    reference_starts = starts;
+                    Some(r)
+                }
                 _ => None,
             };
             let stats = LiveStats::peptide(ens, reference);
@@ -831,6 +872,7 @@ fn build_run(spec: &SystemSpec, cfg: &LiveConfig) -> anyhow::Result<Run> {
         reference_rx,
         reference_md: None,
         reference_md_status: None,
+        reference_starts,
         started: Instant::now(),
     })
 }
@@ -870,4 +912,14 @@ fn spawn_cluster_reference(name: String, seed: u64) -> Receiver<ClusterReference
         tx.send(result).ok();
     });
     rx
+}
+
+/// `view` with each residue's count of the moves the chirality guard rejected for it.
+fn residue_rejections(mut view: StatsView, guard: Option<&ChiralityGuard>) -> StatsView {
+    if let Some(g) = guard {
+        for r in &mut view.rama {
+            r.guard_rejections = g.rejections_of(&r.residue);
+        }
+    }
+    view
 }

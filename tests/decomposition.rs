@@ -1,0 +1,142 @@
+//! The tools that split a walk-jump ensemble's error between the jump and the walk.
+//! `walkjump denoise`: the jump alone, from MD frames noised at σ; a trained denoiser
+//! brings them back towards the frames they came from, closer in position and in
+//! their Ramachandran distribution than the noisy frames are (the identity denoiser,
+//! the negative control). `sample --starts`: the walk started from given frames.
+
+mod common;
+
+use walkjump::io::write_trajectory;
+
+/// The number after `label` in `text` ("jump 0.123 Å" after "jump ").
+fn number_after(text: &str, label: &str) -> f64 {
+    let rest = &text[text
+        .find(label)
+        .unwrap_or_else(|| panic!("{label} in {text}"))
+        + label.len()..];
+    rest.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn jumps_of_noised_md_frames_come_back_closer_to_them_than_the_noise_left_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (top, frames) = common::topology_and_frames(
+        "assets/alanine-dipeptide.pdb",
+        "assets/data/ala2-reference.dcd",
+    );
+    // 500 frames spread over the whole 10 ns.
+    let stride = (frames.len() / 500).max(1);
+    let clean: Vec<Vec<f64>> = frames.iter().step_by(stride).take(500).cloned().collect();
+    let clean_path = dir.path().join("clean.dcd");
+    write_trajectory(&clean_path, &top, &clean).unwrap();
+    let (jumps, noisy) = (dir.path().join("jumps.dcd"), dir.path().join("noisy.dcd"));
+    let (ala2, model) = (common::ala2(), common::repo().join("models/ala2.wjm"));
+    let o = common::walkjump(&[
+        "denoise",
+        "--top",
+        ala2.to_str().unwrap(),
+        "--traj",
+        clean_path.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--backend",
+        "ndarray",
+        "--out",
+        jumps.to_str().unwrap(),
+        "--y-out",
+        noisy.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let text = common::stdout(&o);
+    let (rms_jump, rms_noisy) = (
+        number_after(&text, "per atom: jump "),
+        number_after(&text, ", noisy "),
+    );
+    // The noisy frames sit σ√3 from their frame per atom (ala2.wjm: σ = 0.4 Å).
+    assert!((rms_noisy - 0.4 * 3f64.sqrt()).abs() < 0.03, "{text}");
+    assert!(rms_jump < 0.6 * rms_noisy, "{text}");
+
+    let jsd = |samples: &std::path::Path| {
+        let json = dir.path().join("report.json");
+        common::evaluate(
+            &ala2,
+            samples,
+            &clean_path,
+            &["--json", json.to_str().unwrap()],
+        );
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        r["ramachandran_jsd"].as_f64().unwrap()
+    };
+    let (of_jumps, of_noisy) = (jsd(&jumps), jsd(&noisy));
+    assert!(
+        of_jumps < 0.7 * of_noisy,
+        "Ramachandran JSD to the clean frames: jumps {of_jumps:.3}, noisy frames {of_noisy:.3}"
+    );
+}
+
+/// RMS distance per atom between two frames.
+fn rms(a: &[f64], b: &[f64]) -> f64 {
+    let s: f64 = a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum();
+    (s / (a.len() / 3) as f64).sqrt()
+}
+
+#[test]
+fn sample_starts_each_chain_from_its_frame_of_the_given_trajectory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (top, frames) = common::topology_and_frames(
+        "assets/alanine-dipeptide.pdb",
+        "assets/data/ala2-reference.dcd",
+    );
+    let (first, last) = (frames[0].clone(), frames[frames.len() - 1].clone());
+    assert!(rms(&first, &last) > 0.5, "the two ends of 10 ns differ");
+    let (ala2, model) = (common::ala2(), common::repo().join("models/ala2.wjm"));
+    let reference = common::repo().join("assets/data/ala2-reference.dcd");
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "sample",
+            "--pdb",
+            ala2.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--backend",
+            "ndarray",
+            "--chains",
+            "2",
+            "--steps",
+            "1",
+            "--burn-in",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = common::walkjump(&args);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        walkjump::io::read_trajectory(&out, top.n_atoms())
+            .unwrap()
+            .frames
+    };
+    // One step from the first and the last frame: each chain's jump is near its own.
+    let j = run("starts.xtc", &["--starts", reference.to_str().unwrap()]);
+    assert!(
+        rms(&j[0], &first) < rms(&j[0], &last),
+        "chain 0 starts from the first frame"
+    );
+    assert!(
+        rms(&j[1], &last) < rms(&j[1], &first),
+        "chain 1 starts from the last frame"
+    );
+    // Negative control: without --starts both chains start from the PDB's conformation.
+    let pdb = walkjump::molecule::load_structure(&ala2, Default::default())
+        .unwrap()
+        .positions;
+    let j = run("pdb.xtc", &[]);
+    for x in &j {
+        assert!(
+            rms(x, &pdb) < rms(x, &last),
+            "a chain without --starts is near the PDB"
+        );
+    }
+}
