@@ -326,6 +326,8 @@ fn reset_from_reference_starts_the_chains_from_its_frames() {
         near < far / 2.0,
         "jump {near:.2} Å from its frame, {far:.2} Å from the PDB"
     );
+    // The guard's count starts over with the statistics.
+    assert_eq!((s.kept, s.rejections), (0, Some(0)));
     // Negative control: a plain reset starts every chain from the PDB's conformation.
     h.send(SamplerCommand::Step);
     until(&h, |s| s.step == 1);

@@ -54,6 +54,9 @@ pub struct GuiArgs {
     /// Open this PDB (with the current model) at 40 % of the run, as a user would.
     #[arg(long, hide = true)]
     pub then_open: Option<PathBuf>,
+    /// Press "Reset from reference" after the first quarter of the run.
+    #[arg(long, hide = true)]
+    pub reset_from_reference_at_quarter: bool,
     /// Window size in logical pixels, WIDTHxHEIGHT (the image size offscreen).
     #[arg(long, default_value = "1600x900")]
     pub size: String,
@@ -85,6 +88,7 @@ impl Default for GuiArgs {
             fps_report: false,
             set_sigma_at_quarter: None,
             then_open: None,
+            reset_from_reference_at_quarter: false,
             size: "1600x900".into(),
             offscreen_bench: None,
             soak: None,

@@ -16,6 +16,7 @@ pub struct ShotPlugin {
     fps_report: bool,
     sigma_at_quarter: Option<f64>,
     then_open: Option<PathBuf>,
+    reset_from_reference_at_quarter: bool,
     /// Soak: seconds between two rows of the memory and frame-rate series.
     soak_every: Option<f64>,
     /// Offscreen: the screenshot is taken of this image, not of a window.
@@ -30,6 +31,7 @@ impl ShotPlugin {
             fps_report: a.fps_report,
             sigma_at_quarter: a.set_sigma_at_quarter,
             then_open: a.then_open.clone(),
+            reset_from_reference_at_quarter: a.reset_from_reference_at_quarter,
             soak_every: a.soak.map(|m| (m * 60.0 / 30.0).clamp(1.0, 60.0)),
             offscreen: None,
         }
@@ -55,6 +57,7 @@ impl Plugin for ShotPlugin {
 #[derive(Resource, Default)]
 struct Progress {
     sigma_done: bool,
+    reset_done: bool,
     open_done: bool,
     paused: bool,
     shot_at: Option<f64>,
@@ -126,6 +129,11 @@ fn drive(
                 live.say(format!("test mode: σ set to {s}"), false);
             }
         }
+    }
+    if cfg.reset_from_reference_at_quarter && !p.reset_done && t >= total * 0.25 {
+        p.reset_done = true;
+        live.send(SamplerCommand::ResetFromReference);
+        live.say("test mode: reset from reference".to_string(), false);
     }
     if let (Some(path), false) = (&cfg.then_open, p.open_done) {
         if t >= total * 0.4 {

@@ -89,6 +89,15 @@ impl ChiralityGuard {
         rejected
     }
 
+    /// The same centres and hands with the counts at zero: for a run started over.
+    pub fn cleared(&self) -> Self {
+        ChiralityGuard {
+            centres: self.centres.clone(),
+            rejections: 0,
+            turned: vec![0; self.centres.len()],
+        }
+    }
+
     /// Moves rejected so far.
     pub fn rejections(&self) -> usize {
         self.rejections
@@ -151,6 +160,15 @@ mod tests {
         assert_eq!(
             (g.rejections_of("ALA2"), g.rejections_of("LYS3")),
             (Some(2), Some(3))
+        );
+        let fresh = g.cleared();
+        assert_eq!(
+            (fresh.rejections(), fresh.rejections_of("LYS3")),
+            (0, Some(0))
+        );
+        assert!(
+            fresh.turned_over(&mirrored(&s.positions)),
+            "the hands are kept"
         );
         // Started from the mirror image (a D-peptide), the L original is the turned one.
         let d = ChiralityGuard::new(&s.topology, &mirrored(&s.positions)).unwrap();

@@ -439,7 +439,10 @@ impl Worker {
             run.params.chains,
             seed,
         ) {
-            Ok(wj) => {
+            Ok(mut wj) => {
+                // The guard's counts start over with the statistics.
+                let guard = wj.chirality_guard().map(ChiralityGuard::cleared);
+                wj.set_guard(guard);
                 run.wj = wj;
                 run.stats = run.stats.cleared();
                 run.run_file = RunFile::create(&root, dim);
