@@ -126,32 +126,11 @@ fn sample_guards_a_peptide_by_default_counts_it_and_can_be_told_not_to() {
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
-        let ala2 = common::ala2();
-        let model = common::repo().join("models/ala2.wjm");
-        let mut args = vec![
-            "sample",
-            "--pdb",
-            ala2.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--backend",
-            "ndarray",
-            "--chains",
-            "2",
-            "--steps",
-            "6",
-            "--burn-in",
-            "0",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let o = common::walkjump(&args);
-        assert!(o.status.success(), "{}", common::stderr(&o));
+        let text = common::sample_ala2(&out, "6", extra);
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.with_extension("xtc.json")).unwrap())
                 .unwrap();
-        (common::stdout(&o), summary, out)
+        (text, summary, out)
     };
     // `evaluate` says when samples come from guarded walks (their D is 0 by design).
     let reference = common::repo().join("assets/data/ala2-reference.dcd");

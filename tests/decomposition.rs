@@ -90,30 +90,10 @@ fn sample_starts_each_chain_from_its_frame_of_the_given_trajectory() {
     );
     let (first, last) = (frames[0].clone(), frames[frames.len() - 1].clone());
     assert!(rms(&first, &last) > 0.5, "the two ends of 10 ns differ");
-    let (ala2, model) = (common::ala2(), common::repo().join("models/ala2.wjm"));
     let reference = common::repo().join("assets/data/ala2-reference.dcd");
     let run = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
-        let mut args = vec![
-            "sample",
-            "--pdb",
-            ala2.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--backend",
-            "ndarray",
-            "--chains",
-            "2",
-            "--steps",
-            "1",
-            "--burn-in",
-            "0",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let o = common::walkjump(&args);
-        assert!(o.status.success(), "{}", common::stderr(&o));
+        common::sample_ala2(&out, "1", extra);
         walkjump::io::read_trajectory(&out, top.n_atoms())
             .unwrap()
             .frames
@@ -129,7 +109,7 @@ fn sample_starts_each_chain_from_its_frame_of_the_given_trajectory() {
         "chain 1 starts from the last frame"
     );
     // Negative control: without --starts both chains start from the PDB's conformation.
-    let pdb = walkjump::molecule::load_structure(&ala2, Default::default())
+    let pdb = walkjump::molecule::load_structure(&common::ala2(), Default::default())
         .unwrap()
         .positions;
     let j = run("pdb.xtc", &[]);

@@ -20,6 +20,33 @@ pub fn walkjump(args: &[&str]) -> Output {
         .expect("walkjump binary runs")
 }
 
+/// `walkjump sample` of alanine dipeptide with `ala2.wjm` on ndarray: 2 chains of
+/// `steps` steps, no burn-in, into `out`, and `extra`; it must succeed. Its stdout.
+pub fn sample_ala2(out: &Path, steps: &str, extra: &[&str]) -> String {
+    let (pdb, model) = (ala2(), repo().join("models/ala2.wjm"));
+    let mut args = vec![
+        "sample",
+        "--pdb",
+        pdb.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--backend",
+        "ndarray",
+        "--chains",
+        "2",
+        "--steps",
+        steps,
+        "--burn-in",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = walkjump(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
 /// `walkjump evaluate --top --samples --reference` and `extra`, which must succeed;
 /// its stdout.
 pub fn evaluate(top: &Path, samples: &Path, reference: &Path, extra: &[&str]) -> String {
