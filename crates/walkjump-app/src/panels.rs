@@ -408,7 +408,9 @@ fn controls_ui(ui: &mut egui::Ui, live: &mut Live) {
         if ui.button("Reset run").clicked() {
             live.send(SamplerCommand::Reset);
         }
-        if info.has_reference
+        // Peptides only: a cluster's reference is h(r) and energies, not frames.
+        if info.is_peptide
+            && info.has_reference
             && ui
                 .button("Reset from reference")
                 .on_hover_text(
