@@ -6,6 +6,7 @@
 
 mod common;
 
+use walkjump::geometry::rmsd;
 use walkjump::io::write_trajectory;
 
 /// The number after `label` in `text` ("jump 0.123 Å" after "jump ").
@@ -75,12 +76,6 @@ fn jumps_of_noised_md_frames_come_back_closer_to_them_than_the_noise_left_them()
     );
 }
 
-/// RMS distance per atom between two frames.
-fn rms(a: &[f64], b: &[f64]) -> f64 {
-    let s: f64 = a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum();
-    (s / (a.len() / 3) as f64).sqrt()
-}
-
 #[test]
 fn sample_starts_each_chain_from_its_frame_of_the_given_trajectory() {
     let dir = tempfile::tempdir().unwrap();
@@ -89,7 +84,7 @@ fn sample_starts_each_chain_from_its_frame_of_the_given_trajectory() {
         "assets/data/ala2-reference.dcd",
     );
     let (first, last) = (frames[0].clone(), frames[frames.len() - 1].clone());
-    assert!(rms(&first, &last) > 0.5, "the two ends of 10 ns differ");
+    assert!(rmsd(&first, &last) > 0.5, "the two ends of 10 ns differ");
     let reference = common::repo().join("assets/data/ala2-reference.dcd");
     let run = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
@@ -101,11 +96,11 @@ fn sample_starts_each_chain_from_its_frame_of_the_given_trajectory() {
     // One step from the first and the last frame: each chain's jump is near its own.
     let j = run("starts.xtc", &["--starts", reference.to_str().unwrap()]);
     assert!(
-        rms(&j[0], &first) < rms(&j[0], &last),
+        rmsd(&j[0], &first) < rmsd(&j[0], &last),
         "chain 0 starts from the first frame"
     );
     assert!(
-        rms(&j[1], &last) < rms(&j[1], &first),
+        rmsd(&j[1], &last) < rmsd(&j[1], &first),
         "chain 1 starts from the last frame"
     );
     // Negative control: without --starts both chains start from the PDB's conformation.
@@ -115,7 +110,7 @@ fn sample_starts_each_chain_from_its_frame_of_the_given_trajectory() {
     let j = run("pdb.xtc", &[]);
     for x in &j {
         assert!(
-            rms(x, &pdb) < rms(x, &last),
+            rmsd(x, &pdb) < rmsd(x, &last),
             "a chain without --starts is near the PDB"
         );
     }

@@ -291,12 +291,8 @@ fn a_slow_consumer_loses_no_sample() {
 
 /// RMS distance per atom between a shown frame (f32) and a frame (f64).
 fn rms_to(x: &[f32], frame: &[f64]) -> f64 {
-    let s: f64 = x
-        .iter()
-        .zip(frame)
-        .map(|(a, b)| (*a as f64 - b).powi(2))
-        .sum();
-    (s / (frame.len() / 3) as f64).sqrt()
+    let x: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    walkjump::geometry::rmsd(&x, frame)
 }
 
 #[test]

@@ -1,4 +1,4 @@
-use super::common::ensure_parent;
+use super::common::{ensure_parent, read_frames};
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
@@ -14,7 +14,7 @@ use walkjump::analysis::{
 };
 use walkjump::denoiser::grid::exact_planar;
 use walkjump::io::run_info::RunInfo;
-use walkjump::io::{read_trajectory, Trajectory};
+use walkjump::io::Trajectory;
 use walkjump::molecule::{load_structure, LoadOptions};
 use walkjump::plots::{self, Heatmap};
 use walkjump::systems::{self, AnySystem, Planar, System};
@@ -58,11 +58,8 @@ fn chains_of(path: &Path, over: Option<usize>) -> anyhow::Result<usize> {
 }
 
 fn load(path: &Path, n_atoms: usize, chains: Option<usize>) -> anyhow::Result<(Trajectory, usize)> {
-    let t = read_trajectory(path, n_atoms)?;
-    if t.frames.is_empty() {
-        anyhow::bail!("{}: the trajectory has no frames", path.display());
-    }
-    Ok((t, chains_of(path, chains)?))
+    let frames = read_frames(path, n_atoms)?;
+    Ok((Trajectory { n_atoms, frames }, chains_of(path, chains)?))
 }
 
 pub fn run(a: AnalyzeArgs) -> anyhow::Result<()> {

@@ -41,6 +41,16 @@ pub fn md_starts(
     Ok(out)
 }
 
+/// Every frame of the trajectory at `path` (checked against `n_atoms`); an empty one is
+/// an error, since nothing downstream can use it.
+pub fn read_frames(path: &Path, n_atoms: usize) -> anyhow::Result<Vec<Vec<f64>>> {
+    let t = walkjump::io::read_trajectory(path, n_atoms)?;
+    if t.frames.is_empty() {
+        anyhow::bail!("{}: the trajectory has no frames", path.display());
+    }
+    Ok(t.frames)
+}
+
 pub fn ensure_parent(path: &Path) -> anyhow::Result<()> {
     if let Some(p) = path.parent() {
         if !p.as_os_str().is_empty() && !p.exists() {

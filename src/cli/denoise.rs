@@ -8,13 +8,15 @@
 //! (`--y-out`, the identity denoiser) are the negative control: what σ does to the
 //! torsions when nothing is denoised.
 
-use super::common::{ensure_parent, progress};
+use super::common::{ensure_parent, progress, read_frames};
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
-use walkjump::io::{read_trajectory, write_trajectory};
+use walkjump::geometry::rmsd;
+use walkjump::io::write_trajectory;
 use walkjump::molecule::{load_structure, LoadOptions};
-use walkjump::rng::{fill_normal, seeded};
+use walkjump::rng::seeded;
+use walkjump::sampler::noisy_start;
 
 #[derive(Args, Debug)]
 pub struct DenoiseArgs {
@@ -63,10 +65,7 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
     )
     .with_context(|| format!("loading topology {}", a.top.display()))?;
     let n = st.topology.n_atoms();
-    let clean = read_trajectory(&a.traj, n)?.frames;
-    if clean.is_empty() {
-        anyhow::bail!("{}: the trajectory has no frames", a.traj.display());
-    }
+    let clean = read_frames(&a.traj, n)?;
     let sigma = match a.sigma {
         Some(s) => s,
         None => walkjump::nn::read_model_meta(&a.model)?.sigma,
@@ -87,19 +86,17 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
         .collect();
     for group in frames.chunks(a.batch) {
         let mut y = vec![0.0; group.len() * dim];
-        fill_normal(&mut rng, &mut y);
-        for (k, x) in group.iter().enumerate() {
-            for (yi, xi) in y[k * dim..(k + 1) * dim].iter_mut().zip(x.iter()) {
-                *yi = xi + sigma * *yi;
-            }
+        for (x, yk) in group.iter().zip(y.chunks_mut(dim)) {
+            noisy_start(x, sigma, &mut rng, yk);
         }
         let mut mean = vec![0.0; y.len()];
         den.denoise(&y, sigma, &mut rng, &mut mean, None)
             .context("denoising a batch of frames")?;
         for (k, x) in group.iter().enumerate() {
             let (xh, yk) = (&mean[k * dim..(k + 1) * dim], &y[k * dim..(k + 1) * dim]);
-            err_jump += squared_distance(xh, x);
-            err_noise += squared_distance(yk, x);
+            // Mean squares per atom, summed over frames.
+            err_jump += rmsd(xh, x).powi(2);
+            err_noise += rmsd(yk, x).powi(2);
             jumps.push(xh.to_vec());
             noisy.push(yk.to_vec());
         }
@@ -117,7 +114,7 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
         ensure_parent(p)?;
         write_trajectory(p, &st.topology, &noisy)?;
     }
-    let per_atom = |e: f64| (e / (total * n) as f64).sqrt();
+    let per_atom = |e: f64| (e / total as f64).sqrt();
     println!(
         "{total} jumps ({} frames x {} draws) at σ = {sigma} Å written to {}; \
          RMS distance to the clean frame per atom: jump {:.3} Å, noisy {:.3} Å \
@@ -130,8 +127,4 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
         sigma * 3f64.sqrt()
     );
     Ok(())
-}
-
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum()
 }

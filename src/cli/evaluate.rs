@@ -1,12 +1,11 @@
 //! `walkjump evaluate`: a sampled peptide ensemble against its MD reference, per residue
 //! and per torsion, every distance beside the MD-vs-MD floor at the same sample count.
 
-use super::common::ensure_parent;
+use super::common::{ensure_parent, read_frames};
 use anyhow::Context;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use walkjump::analysis::report::{evaluate_with, EvaluateOptions, PeptideReport, DEFAULT_TICA_LAG};
-use walkjump::io::read_trajectory;
 use walkjump::io::run_info::RunInfo;
 use walkjump::molecule::{load_structure, LoadOptions};
 
@@ -47,14 +46,6 @@ pub struct EvaluateArgs {
     /// Accept residues without templates (bonded by covalent radii).
     #[arg(long)]
     pub allow_unknown_residues: bool,
-}
-
-fn frames(path: &Path, n_atoms: usize) -> anyhow::Result<Vec<Vec<f64>>> {
-    let t = read_trajectory(path, n_atoms)?;
-    if t.frames.is_empty() {
-        anyhow::bail!("{}: the trajectory has no frames", path.display());
-    }
-    Ok(t.frames)
 }
 
 pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
@@ -117,8 +108,8 @@ fn evaluate_files(
     )
     .with_context(|| format!("loading topology {}", top.display()))?;
     let n = s.topology.n_atoms();
-    let sample_frames = frames(samples, n)?;
-    let reference_frames = frames(reference, n)?;
+    let sample_frames = read_frames(samples, n)?;
+    let reference_frames = read_frames(reference, n)?;
     let reference_chains = match a.reference_chains {
         Some(c) => c.max(1),
         None => RunInfo::load_for(reference)?.map(|i| i.chains).unwrap_or(1),

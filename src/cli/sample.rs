@@ -1,4 +1,4 @@
-use super::common::{ensure_parent, md_starts, progress};
+use super::common::{ensure_parent, md_starts, progress, read_frames};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -348,15 +348,8 @@ fn spread_frames(
     n_atoms: usize,
     chains: usize,
 ) -> anyhow::Result<Vec<Vec<f64>>> {
-    let frames = walkjump::io::read_trajectory(path, n_atoms)
-        .with_context(|| format!("reading the starts {}", path.display()))?
-        .frames;
-    if frames.is_empty() {
-        anyhow::bail!(
-            "{}: the trajectory has no frames to start from",
-            path.display()
-        );
-    }
+    let frames = read_frames(path, n_atoms)
+        .with_context(|| format!("reading the starts {}", path.display()))?;
     Ok(walkjump::sampler::spread_starts(&frames, chains))
 }
 
