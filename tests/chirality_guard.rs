@@ -9,7 +9,7 @@
 
 mod common;
 
-use walkjump::analysis::chirality::{inverted_fractions, l_centres};
+use walkjump::analysis::chirality::{inverted_fractions, l_residues};
 use walkjump::denoiser::Identity;
 use walkjump::molecule::build::build_peptide;
 use walkjump::nn::{Cpu, DeviceIdentity, DeviceWalk};
@@ -58,7 +58,7 @@ fn params() -> WalkParams {
 
 fn max_d(frames: &[Vec<f64>]) -> f64 {
     let s = build_peptide("AKV").unwrap();
-    inverted_fractions(&l_centres(&s.topology), frames)
+    inverted_fractions(&l_residues(&s.topology), frames)
         .into_iter()
         .fold(0.0, f64::max)
 }

@@ -651,7 +651,7 @@ fn sample_cli_runs_the_shipped_model_on_its_molecule_and_refuses_another() {
     );
     // The shipped model keeps alanine an L-residue: the model before the pseudoscalar
     // inputs turned 7.7 % of its jumps into D-alanine.
-    let centres = walkjump::analysis::chirality::chiral_centres(&top, &x0);
+    let centres = walkjump::analysis::chirality::chiral_residues(&top, &x0);
     assert_eq!(centres.len(), 1);
     let inverted =
         walkjump::analysis::chirality::inverted_fractions(&centres, &longer_run(&model))[0];

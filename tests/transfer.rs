@@ -307,7 +307,7 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
     // December 7, 19 training dipeptides and the test tripeptide had a D residue
     // before the NME cap (PDBFixer's inserted residues), which taught the model
     // mirror images and judged it against a mirrored reference.
-    use walkjump::analysis::chirality::{d_residues, l_centres};
+    use walkjump::analysis::chirality::{d_residues, l_residues};
     let runs = shipped_runs();
     let mut d = vec![];
     let mut checked = 0;
@@ -318,9 +318,9 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
         ..
     } in &runs
     {
-        checked += l_centres(t).len();
-        for (label, f) in d_residues(t, frames) {
-            d.push(format!("{name} {label} ({:.0} %)", 100.0 * f));
+        checked += l_residues(t).iter().map(|r| r.centres.len()).sum::<usize>();
+        for (label, f, form) in d_residues(t, frames) {
+            d.push(format!("{name} {label} {form} ({:.0} %)", 100.0 * f));
         }
     }
     assert!(checked > 100, "only {checked} chiral centres found");
@@ -333,13 +333,37 @@ fn every_shipped_peptide_is_all_l_and_training_refuses_a_d_residue() {
     let mirror = common::mirror(std::slice::from_ref(x)).remove(0);
     validate_copies(t, x).expect("the L peptide is accepted");
     let err = validate_copies(t, &mirror).unwrap_err();
-    assert!(err.contains("D-amino acid at ALA"), "{err}");
+    assert!(err.contains("D-amino acid or allo form at ALA"), "{err}");
     assert!(notes_on_opening(t, x)
         .iter()
         .all(|n| !n.contains("D-amino acid")));
     let notes = notes_on_opening(t, &mirror);
     assert!(
         notes.iter().any(|n| n.contains("ALA2 is a D-amino acid")),
+        "{notes:?}"
+    );
+
+    // Threonine's Cβ is checked too: the shipped FT, T and TY runs are all (2S,3R),
+    // and a built TA with OG1 and CG2 exchanged (L-allo-threonine) is refused by
+    // training and named on opening; the built TA itself is neither.
+    let s = walkjump::molecule::build_peptide("TA").unwrap();
+    let (og1, cg2) = (
+        s.topology.find_atom(1, "OG1").unwrap(),
+        s.topology.find_atom(1, "CG2").unwrap(),
+    );
+    let mut allo = s.positions.clone();
+    for k in 0..3 {
+        allo.swap(3 * og1 + k, 3 * cg2 + k);
+    }
+    validate_copies(&s.topology, &s.positions).expect("L-threonine is accepted");
+    let err = validate_copies(&s.topology, &allo).unwrap_err();
+    assert!(err.contains("THR2 (L-allo, 100 % of frames)"), "{err}");
+    assert!(notes_on_opening(&s.topology, &s.positions)
+        .iter()
+        .all(|n| !n.contains("THR2")));
+    let notes = notes_on_opening(&s.topology, &allo);
+    assert!(
+        notes.iter().any(|n| n.contains("THR2 is an allo form")),
         "{notes:?}"
     );
 }

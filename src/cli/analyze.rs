@@ -4,7 +4,7 @@ use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use walkjump::analysis::acf::{decorrelation_time, torsion_acf};
-use walkjump::analysis::chirality::{chiral_centres, inverted_fractions};
+use walkjump::analysis::chirality::{chiral_residues, is_turned};
 use walkjump::analysis::energy::energy_histograms;
 use walkjump::analysis::peptide::{compare, PeptideEnsemble};
 use walkjump::analysis::rdf::PairDistanceHistogram;
@@ -133,22 +133,26 @@ fn peptide(
         a.traj.display(),
         samp.frames
     );
-    // Handedness relative to the topology file: D-residues in an L-peptide ensemble
-    // mean the denoiser mirrored the molecule.
-    let centres = chiral_centres(topo, top_positions);
-    let inverted = inverted_fractions(&centres, &traj.frames);
-    for (c, f) in centres.iter().zip(&inverted) {
-        println!(
-            "  inverted chirality {:<8} {:.1} % of frames",
-            c.label,
-            100.0 * f
-        );
+    // Handedness relative to the topology file, per stereocentre: an inverted Cα in
+    // an L-peptide ensemble means the denoiser mirrored the residue, an inverted Cβ
+    // (Ile, Thr) that it swapped two of the Cβ's substituents.
+    let mut chirality = vec![];
+    for r in chiral_residues(topo, top_positions) {
+        for c in &r.centres {
+            // "THR2" for the Cα, "THR2 CB" for the Cβ.
+            let label = match c.atom {
+                "CA" => r.label.clone(),
+                atom => format!("{} {atom}", r.label),
+            };
+            let turned = traj.frames.iter().filter(|x| is_turned(c, x)).count();
+            let f = turned as f64 / traj.frames.len().max(1) as f64;
+            println!(
+                "  inverted chirality {label:<8} {:.1} % of frames",
+                100.0 * f
+            );
+            chirality.push(json!({"centre": label, "inverted_fraction": f}));
+        }
     }
-    let chirality: Vec<_> = centres
-        .iter()
-        .zip(&inverted)
-        .map(|(c, f)| json!({"centre": c.label, "inverted_fraction": f}))
-        .collect();
     let mut report = json!({"trajectory": a.traj, "frames": samp.frames, "chains": chains,
         "decorrelation_frames": decorrelation(&samp, a.max_lag), "inverted_chirality": chirality});
     let reference = match &a.reference {

@@ -596,7 +596,10 @@ pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected
                 ui.strong("ψ JSD");
                 ui.strong("χ1 JSD");
             }
-            ui.strong("D");
+            ui.strong("D/allo").on_hover_text(
+                "Share of the samples in which the residue has a wrong hand: a D Cα, or the \
+                 allo form of the Cβ of Ile and Thr",
+            );
             ui.strong("β/PII · αR · αL")
                 .on_hover_text("Shares of the samples in the three basin cores (the rest lie between them); the reference's in brackets");
             ui.end_row();
@@ -609,16 +612,16 @@ pub fn peptide_stats_ui(ui: &mut egui::Ui, st: &StatsView, kept: usize, selected
                         ui.label(t.map(|t| jsd_cell(t.jsd)).unwrap_or_else(|| "–".into()));
                     }
                 }
-                // A D-residue in an L-peptide means the denoiser mirrored it; with the
-                // chirality guard on, the moves it turned back say the same.
+                // A D- or allo-residue in an L-peptide means the denoiser mirrored a
+                // centre; with the chirality guard on, the moves it turned back say so.
                 match (r.d_fraction, r.guard_rejections) {
                     (Some(d), _) if d > 0.0 => ui.colored_label(palette::ERROR, percent(d)),
                     (Some(d), Some(n)) => ui
                         .label(format!("{} · {n} rejected", percent(d)))
                         .on_hover_text(format!(
                             "The chirality guard rejected {n} walk moves whose jump turned \
-                             {} D, so none of its samples is D: the count, not the share, \
-                             shows how near the model's mirror basin is",
+                             {} D or allo, so none of its samples is: the count, not the \
+                             share, shows how near the model's mirror basin is",
                             r.residue
                         )),
                     (Some(d), None) => ui.label(percent(d)),

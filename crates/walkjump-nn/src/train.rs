@@ -70,17 +70,19 @@ impl TrainData {
         };
         check("coordinate", &self.frames)?;
         // A D residue in data meant to be L teaches the model mirror images, and its
-        // Ramachandran is the mirror of the L residue's: refuse it. (A Cα cannot invert
-        // in MD at 300 K, so this is a builder's error, seen in every frame.)
+        // Ramachandran is the mirror of the L residue's: refuse it, and an allo Ile or
+        // Thr likewise. (No stereocentre inverts in MD at 300 K, so this is a builder's
+        // error, seen in every frame.)
         let mirrored: Vec<String> =
             walkjump_core::analysis::chirality::d_residues(&self.topology, &self.frames)
                 .into_iter()
-                .map(|(label, f)| format!("{label} ({:.0} % of frames)", 100.0 * f))
+                .map(|(label, f, form)| format!("{label} ({form}, {:.0} % of frames)", 100.0 * f))
                 .collect();
         if !mirrored.is_empty() {
             return Err(Error::Parameter(format!(
-                "D-amino acid at {}: training data must be L-peptides; rebuild the molecule \
-                 with walkjump build (tools/openmm/peptide_build.py does) and rerun its MD",
+                "D-amino acid or allo form at {}: training data must be L-peptides; rebuild \
+                 the molecule with walkjump build (tools/openmm/peptide_build.py does) and \
+                 rerun its MD",
                 mirrored.join(", ")
             )));
         }

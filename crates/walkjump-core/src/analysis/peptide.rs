@@ -1,6 +1,6 @@
 //! Torsion statistics of a peptide ensemble, accumulated as frames arrive.
 
-use super::chirality::{is_inverted, l_centres, ChiralCentre};
+use super::chirality::{is_inverted, l_residues, ChiralResidue};
 use super::dihedral::dihedral_of;
 use super::divergence::histogram_jsd;
 use super::histogram::{Hist1d, Hist2d, Range};
@@ -27,9 +27,10 @@ pub struct PeptideEnsemble {
     /// series[chain][torsion] = angles in frame order.
     pub series: Vec<Vec<Vec<f64>>>,
     pub frames: usize,
-    /// Cα centres (residues with a CB) with the L handedness as their sign.
-    pub centres: Vec<ChiralCentre>,
-    /// Frames in which each centre was D-handed.
+    /// Residues with a stereocentre (Cα with a CB; Cβ of Ile and Thr), with the L
+    /// hands as their signs.
+    pub centres: Vec<ChiralResidue>,
+    /// Frames in which each of those residues had a wrong hand (D or allo).
     pub d_counts: Vec<usize>,
     /// Whether `series` keeps every frame's angles (batch analysis). A live run
     /// turns it off and keeps a bounded window itself, so its memory stays flat.
@@ -51,8 +52,8 @@ impl PeptideEnsemble {
             torsion_hists: vec![Hist1d::new(angle_range(TORSION_BINS)); topology.torsions.len()],
             series: vec![],
             frames: 0,
-            d_counts: vec![0; l_centres(topology).len()],
-            centres: l_centres(topology),
+            d_counts: vec![0; l_residues(topology).len()],
+            centres: l_residues(topology),
             keep_series: true,
         }
     }
@@ -164,8 +165,8 @@ impl PeptideEnsemble {
         2 * self.topology.torsions.len()
     }
 
-    /// Fraction of the frames in which each Cα centre was D-handed (see
-    /// [`Self::centres`] for the labels); 0 before any frame.
+    /// Fraction of the frames in which each chiral residue had a wrong hand, D or allo
+    /// (see [`Self::centres`] for the labels); 0 before any frame.
     pub fn d_fractions(&self) -> Vec<f64> {
         self.d_counts
             .iter()

@@ -13,7 +13,7 @@
 //! when N > ⌊M/2⌋ the floor is at n = ⌊M/2⌋ and `floor.frames_a` says so.
 
 use super::basin::MIN_BASIN_CHANGES;
-use super::chirality::ChiralCentre;
+use super::chirality::ChiralResidue;
 use super::divergence::histogram_jsd;
 use super::histogram::AllMass;
 use super::peptide::{compare, PeptideEnsemble};
@@ -58,8 +58,9 @@ pub struct ResidueReport {
     /// None where the side chain has no χ1 (GLY, ALA).
     pub chi1_jsd: Option<f64>,
     pub chi1_floor: Option<f64>,
-    /// Fraction of the samples whose Cα is D-handed (improper N–CA–C–CB of the
-    /// opposite sign to an L-amino acid's); None for GLY.
+    /// Fraction of the samples in which the residue has a wrong hand: a D Cα (improper
+    /// N–CA–C–CB of the opposite sign to an L-amino acid's) or, for Ile and Thr, an
+    /// allo Cβ (reports before December 8 counted Cα only); None for GLY.
     pub d_fraction: Option<f64>,
     pub reference_d_fraction: Option<f64>,
     /// Fractions of the samples and of the reference in the β/PII, αR and αL cores
@@ -132,7 +133,7 @@ pub struct PeptideReport {
     /// None when TICA could not be fitted (`tica_error` says why).
     pub tica: Option<TicaReport>,
     pub tica_error: Option<String>,
-    /// The largest D fraction over the residues; None without chiral centres.
+    /// The largest D-or-allo fraction over the residues; None without chiral centres.
     pub d_fraction_max: Option<f64>,
     /// The largest fraction of samples in which a peptide bond not before a proline is
     /// cis; None without such bonds (reports written before December 7 lack it).
@@ -269,10 +270,7 @@ pub fn evaluate_with(
     let d_samp = samp.d_fractions();
     let d_ref = refe.d_fractions();
     let centre_of = |ri: usize| -> Option<usize> {
-        let ca = topology.find_atom(ri, "CA")?;
-        samp.centres
-            .iter()
-            .position(|c: &ChiralCentre| c.atoms[1] == ca)
+        (samp.centres.iter()).position(|c: &ChiralResidue| c.residue == ri)
     };
     let torsion_of = |ri: usize, kind: TorsionKind| {
         topology
@@ -380,7 +378,7 @@ impl PeptideReport {
     /// The header of [`Self::markdown_row`]'s table (two lines).
     pub fn markdown_header() -> String {
         "| peptide | samples | floor frames | Ramachandran JSD (floor) | torsion JSD φ/ψ (floor) \
-         | χ1 JSD (floor) | TICA JSD (floor) | max D fraction | max cis fraction |\n\
+         | χ1 JSD (floor) | TICA JSD (floor) | max D/allo fraction | max cis fraction |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|"
             .into()
     }
@@ -409,7 +407,7 @@ impl PeptideReport {
     pub fn markdown_residues(&self) -> String {
         let mut s = String::from(
             "| residue | Ramachandran JSD (floor) | φ JSD (floor) | ψ JSD (floor) \
-             | χ1 JSD (floor) | D fraction (reference) | β/PII · αR · αL % (reference) \
+             | χ1 JSD (floor) | D/allo fraction (reference) | β/PII · αR · αL % (reference) \
              | reference basin moves |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for r in &self.residues {

@@ -282,15 +282,17 @@ pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
         });
     }
     topo.derive_bonds_and_torsions(&positions);
-    // The peptide models are meant for L-amino acids: say so when the file has a D one
-    // (the D column of the panels then starts at 100 % for it).
-    for (label, _) in
+    // The peptide models are meant for L-amino acids: say so when the file has a D or
+    // allo one (the D/allo column of the panels then starts at 100 % for it).
+    for (label, _, form) in
         crate::analysis::chirality::d_residues(&topo, std::slice::from_ref(&positions))
     {
-        let note = format!(
-            "{label} is a D-amino acid in this file (its Cα is the mirror image of the L \
-             form); the peptide models are meant for L-amino acids"
-        );
+        let what = match form {
+            "D" => "a D-amino acid in this file (the mirror image of the L form)",
+            "D-allo" => "a D-allo amino acid in this file (its Cα is the mirror image of L's)",
+            _ => "an allo form in this file (its Cβ has the other hand than the L form's)",
+        };
+        let note = format!("{label} is {what}; the peptide models are meant for L-amino acids");
         tracing::warn!("{}: {note}", path.display());
         notes.push(note);
     }

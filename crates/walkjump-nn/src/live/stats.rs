@@ -28,10 +28,11 @@ pub struct RamaView {
     pub jsd: Option<f64>,
     /// This residue's torsions (φ, ψ and χ1 where the side chain has one).
     pub torsions: Vec<TorsionStat>,
-    /// Share of the samples in which this residue's Cα is D-handed; None for GLY.
+    /// Share of the samples in which this residue has a wrong hand: a D Cα, or an
+    /// allo Cβ (Ile, Thr); None for GLY.
     pub d_fraction: Option<f64>,
     /// Walk moves the chirality guard rejected because this residue's jump turned
-    /// D (the walk fills it in; None without a guard or for GLY). With a guard the D
+    /// D or allo (the walk fills it in; None without a guard or for GLY). With a guard the D
     /// share is 0 by construction, and this is where the model's mirror basin shows.
     pub guard_rejections: Option<usize>,
     /// Shares of the samples in the β/PII, αR and αL cores (`analysis::basin`), and
@@ -413,7 +414,6 @@ impl LiveStats {
                     .map(|(k, h)| {
                         let (phi, _, label) = &e.rama_pairs[k];
                         let ri = e.topology.torsions[*phi].residue;
-                        let ca = e.topology.find_atom(ri, "CA");
                         RamaView {
                             residue: label.clone(),
                             bins: RAMA_PLOT_BINS,
@@ -433,10 +433,8 @@ impl LiveStats {
                                     }),
                                 })
                                 .collect(),
-                            d_fraction: e
-                                .centres
-                                .iter()
-                                .position(|c| Some(c.atoms[1]) == ca)
+                            d_fraction: (e.centres.iter())
+                                .position(|c| c.residue == ri)
                                 .map(|c| d[c]),
                             guard_rejections: None,
                             basins: hist_core_fractions(h),
