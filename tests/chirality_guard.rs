@@ -1,4 +1,4 @@
-//! The chirality guard, on both walks: a move whose jump turns a Cα over is rejected
+//! The chirality guard, on both walks: a move whose jump turns a stereocentre over is rejected
 //! (the chain goes back to its last jump, velocity reversed), so every recorded jump
 //! keeps the start's hand; without the guard the same walk records D-residues.
 //!

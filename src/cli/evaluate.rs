@@ -294,7 +294,8 @@ fn guard_note(samples: &[(String, PathBuf)]) -> anyhow::Result<Option<String>> {
     Ok((!counts.is_empty()).then(|| {
         format!(
             "Chirality guard: the samples of {} come from walks that reject a move whose \
-             jump turns a Cα over (moves rejected: {}), so their D fraction is 0 by \
+             jump turns a Cα (or an Ile or Thr Cβ) over (moves rejected: {}), so their \
+             D/allo fraction is 0 by \
              construction; `walkjump sample --chirality-guard off` shows the model's own.",
             if counts.len() == samples.len() {
                 "every peptide".to_string()

@@ -104,9 +104,9 @@ pub struct SampleArgs {
     /// y down and x̂ up at every step).
     #[arg(long, value_enum, default_value_t = WalkPlace::Device)]
     pub walk: WalkPlace,
-    /// Reject walk moves whose jump turns a chiral Cα over (the start's hand is kept;
-    /// a rejected move repeats the last jump, and the count is in the summary). `off`
-    /// shows the model's own D-jumps.
+    /// Reject walk moves whose jump turns a chiral Cα (or the Cβ of an Ile or Thr)
+    /// over (the start's hands are kept; a rejected move repeats the last jump, and the
+    /// count is in the summary). `off` shows the model's own D- and allo-jumps.
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub chirality_guard: OnOff,
 }

@@ -783,7 +783,8 @@ fn status_bar_ui(ui: &mut egui::Ui, live: &mut Live, st: &mut Ui, fps: &str) {
                 if s.paused { " · paused" } else { "" }
             ))
             .on_hover_text(
-                "A chirality rejection is a walk move whose jump turned a Cα over: the \
+                "A chirality rejection is a walk move whose jump turned a Cα (or the Cβ \
+                 of an Ile or Thr) over: the \
                  chain went back to its last jump with its velocity reversed (the last \
                  sample repeats). Many mean the model is near its mirror basin.",
             );

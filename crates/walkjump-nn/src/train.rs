@@ -244,31 +244,34 @@ fn checkpoint_paths(out: &Path) -> (PathBuf, PathBuf, PathBuf) {
 }
 
 /// Refuse weights `from` that cannot go on under this run: other network settings or
-/// σ, or another normalisation constant C. The network sees c_in·y with c_in =
-/// 1/√(C + 6σ²), so its filters belong to one C; bond-C and JAMUN's radius-C differ
-/// ~17× on peptides, while a few per cent between data sets is fine.
-fn check_fits(from: &Path, meta: &ModelMeta, cfg: &TrainConfig, c_data: f64) -> Result<()> {
+/// σ.
+fn check_fits(from: &Path, meta: &ModelMeta, cfg: &TrainConfig) -> Result<()> {
     if meta.net != cfg.net || meta.sigma != cfg.sigma {
         return Err(Error::Parameter(format!(
             "{} has other network settings or σ than this run asks for",
             from.display()
         )));
     }
-    if (meta.c_data / c_data - 1.0).abs() <= 0.1 {
-        return Ok(());
+    Ok(())
+}
+
+/// The normalisation constant C of a run that goes on from trained weights: theirs.
+/// The network sees c_in·y with c_in = 1/√(C + 6σ²), so its filters belong to the C
+/// they were trained with, whatever these data alone would give (alanine dipeptide
+/// alone gives 17.1 Å², the peptide set 28.2 Å² with JAMUN's radius C; bond-C and
+/// radius-C differ ~17×). Until December 7 a run whose data gave another C was
+/// refused, which made a transferable model impossible to fine-tune on one molecule.
+fn adopt_c(from: &Path, meta: &ModelMeta, c_data: f64) -> f64 {
+    if (meta.c_data / c_data - 1.0).abs() > 0.1 {
+        tracing::info!(
+            "{} was trained with normalisation constant C = {:.2}; these data alone give \
+             {c_data:.2}, and the run keeps the model's so that its weights see the input \
+             scale they learned",
+            from.display(),
+            meta.c_data
+        );
     }
-    let how = match cfg.c_radius {
-        Some(r) => format!("pairs within {r}"),
-        None => "bonds".into(),
-    };
-    Err(Error::Parameter(format!(
-        "{} was trained with normalisation constant C = {:.2}, and this run's data \
-         give C = {c_data:.2} (mean squared distance over {how}): its weights expect another \
-         input scale. Use the C it was trained with (--c-bonds for models made before \
-         December 6, else its --c-radius), or train from scratch",
-        from.display(),
-        meta.c_data
-    )))
+    meta.c_data
 }
 
 /// RMS per coordinate of σ²·f over every force frame of `data` (0 without forces):
@@ -578,7 +581,18 @@ pub fn train<B: AutodiffBackend>(
         };
         c_w += w;
     }
-    let c_data = c_sum / c_w;
+    let mut c_data = c_sum / c_w;
+    // Weights to go on from (a resumed checkpoint, --init-from or --warm-start) bring
+    // their own C; see `adopt_c`.
+    let (ck_model, ck_optim, ck_state) = checkpoint_paths(out);
+    let continued = if resume {
+        Some(ck_model.clone())
+    } else {
+        cfg.init_from.clone().or_else(|| cfg.warm_start.clone())
+    };
+    if let Some(p) = &continued {
+        c_data = adopt_c(p, &crate::model::read_model_meta(p)?, c_data);
+    }
     let many = data.len() > 1;
     // Distinct sequences: a peptide run twice (from two starts) is one sequence seen.
     let mut sequences: Vec<String> = data.iter().map(|d| residue_sequence(&d.topology)).collect();
@@ -611,12 +625,11 @@ pub fn train<B: AutodiffBackend>(
         training: serde_json::Value::Null,
     };
     let meta_molecule = meta.molecule.clone();
-    let (ck_model, ck_optim, ck_state) = checkpoint_paths(out);
     let mut model = meta.init::<B>(device);
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init::<B, _>();
     if let Some(p) = &cfg.init_from {
         let init = LearnedModel::<B>::load(p, device)?;
-        check_fits(p, &init.meta, cfg, c_data)?;
+        check_fits(p, &init.meta, cfg)?;
         // The embedding rows belong to the init model's vocabulary: keep it (a new
         // vocabulary would silently give its atoms other rows).
         for d in data {
@@ -627,7 +640,7 @@ pub fn train<B: AutodiffBackend>(
     }
     if let Some(p) = &cfg.warm_start {
         let from = LearnedModel::<B>::load(p, device)?;
-        check_fits(p, &from.meta, cfg, c_data)?;
+        check_fits(p, &from.meta, cfg)?;
         let maps = model.meta.vocabulary.rows_from(&from.meta.vocabulary);
         let fresh = std::mem::replace(&mut model.net, from.meta.init::<B>(device).net);
         model.net = fresh.warm_started(from.net, &maps);
@@ -654,7 +667,7 @@ pub fn train<B: AutodiffBackend>(
             detail: e.to_string(),
         })?;
         let loaded = LearnedModel::<B>::load(&ck_model, device)?;
-        check_fits(&ck_model, &loaded.meta, cfg, c_data)?;
+        check_fits(&ck_model, &loaded.meta, cfg)?;
         model = loaded;
         let bytes = std::fs::read(&ck_optim).map_err(|e| Error::io(&ck_optim, e))?;
         let rec = BinBytesRecorder::<FullPrecisionSettings>::default()

@@ -2,7 +2,7 @@
 //! Cβ of isoleucine and threonine. A denoiser that cannot tell a molecule from its
 //! mirror image turns L-residues into D-residues, and one that swaps two of a Cβ's
 //! substituents turns threonine into allo-threonine; this counts how often either
-//! happened. (Until December 8 only Cα was checked: the shipped peptide model's walk
+//! happened. (Until December 7 only Cα was checked: the shipped peptide model's walk
 //! made allo-threonine in 17–36 % of its jumps while the D column read 0 %.)
 
 use super::dihedral::dihedral_of;

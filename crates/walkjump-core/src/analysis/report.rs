@@ -60,7 +60,7 @@ pub struct ResidueReport {
     pub chi1_floor: Option<f64>,
     /// Fraction of the samples in which the residue has a wrong hand: a D Cα (improper
     /// N–CA–C–CB of the opposite sign to an L-amino acid's) or, for Ile and Thr, an
-    /// allo Cβ (reports before December 8 counted Cα only); None for GLY.
+    /// allo Cβ (earlier reports counted Cα only); None for GLY.
     pub d_fraction: Option<f64>,
     pub reference_d_fraction: Option<f64>,
     /// Fractions of the samples and of the reference in the β/PII, αR and αL cores
