@@ -35,16 +35,24 @@ fn small_manifest(dir: &Path) -> PathBuf {
 
 /// `walkjump train` on the two-peptide set, writing `dir/name`.
 fn run_train(dir: &Path, name: &str, extra: &[&str]) -> std::process::Output {
-    let out = dir.join(name);
     let manifest = small_manifest(dir);
-    let mut args = vec![
-        "train",
+    let data = [
         "--manifest",
         manifest.to_str().unwrap(),
-        "--backend",
-        "ndarray",
         "--objective",
         "mix",
+    ];
+    run_train_on(&data, &dir.join(name), extra)
+}
+
+/// `walkjump train` on `data` (its data and objective arguments) for two tiny steps,
+/// validating after each, writing `out`.
+fn run_train_on(data: &[&str], out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["train"];
+    args.extend_from_slice(data);
+    args.extend_from_slice(&[
+        "--backend",
+        "ndarray",
         "--steps",
         "2",
         "--batch",
@@ -57,7 +65,7 @@ fn run_train(dir: &Path, name: &str, extra: &[&str]) -> std::process::Output {
         "1",
         "--out",
         out.to_str().unwrap(),
-    ];
+    ]);
     args.extend_from_slice(extra);
     walkjump(&args)
 }
@@ -66,7 +74,13 @@ fn run_train(dir: &Path, name: &str, extra: &[&str]) -> std::process::Output {
 fn train(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, f64, f64) {
     let out = dir.join(name);
     let o = run_train(dir, name, extra);
-    assert!(o.status.success(), "{}", stderr(&o));
+    first_validation(&o, out)
+}
+
+/// After a successful run into `out`: the model, its first validation RMSD and the
+/// trivial denoiser's (c_skip·y).
+fn first_validation(o: &std::process::Output, out: PathBuf) -> (PathBuf, f64, f64) {
+    assert!(o.status.success(), "{}", stderr(o));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{}.json", out.display())).unwrap())
             .unwrap();
@@ -190,46 +204,22 @@ fn the_transferable_model_fine_tunes_on_one_molecule_from_where_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let (pdb, traj) = (ala2(), repo().join("assets/data/ala2-train.dcd"));
     let peptides = repo().join("models/peptides.wjm");
+    let data = [
+        "--top",
+        pdb.to_str().unwrap(),
+        "--traj",
+        traj.to_str().unwrap(),
+        "--first-frames",
+        "400",
+        "--sigma",
+        "0.3",
+        "--lr",
+        "1e-9",
+    ];
     let run = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
-        let mut args = vec![
-            "train",
-            "--top",
-            pdb.to_str().unwrap(),
-            "--traj",
-            traj.to_str().unwrap(),
-            "--first-frames",
-            "400",
-            "--backend",
-            "ndarray",
-            "--sigma",
-            "0.3",
-            "--steps",
-            "1",
-            "--batch",
-            "8",
-            "--lr",
-            "1e-9",
-            "--hidden",
-            "48",
-            "--layers",
-            "4",
-            "--validate-every",
-            "1",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let o = walkjump(&args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let text = std::fs::read_to_string(format!("{}.json", out.display())).unwrap();
-        let s: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let rmsd = |k: &serde_json::Value| k.as_f64().unwrap();
-        (
-            read_model_meta(&out).unwrap(),
-            rmsd(&s["summary"]["curve"][0]["validation_rmsd"]),
-            rmsd(&s["summary"]["baseline_validation_rmsd"]),
-        )
+        let (out, first, trivial) = first_validation(&run_train_on(&data, &out, extra), out);
+        (read_model_meta(&out).unwrap(), first, trivial)
     };
     let (tuned, first, trivial) = run("tuned.wjm", &["--init-from", peptides.to_str().unwrap()]);
     let from = read_model_meta(&peptides).unwrap();
