@@ -329,6 +329,7 @@ fn cfg(steps: usize, psm_weight: f64) -> TrainConfig {
         max_seconds: None,
         c_radius: None,
         warm_start: None,
+        torsion_weight: 0.0,
         // Two groups a step, on two threads: the path `walkjump train` takes on a
         // multi-core CPU.
         threads: 2,

@@ -231,6 +231,24 @@ fn the_transferable_model_fine_tunes_on_one_molecule_from_where_it_is() {
         first < 0.3 && first < 0.6 * trivial,
         "fine-tune starts at {first:.3} Å, c_skip·y {trivial:.3} Å"
     );
+    // The torsion term adds the error along φ and ψ to the same batch's loss (same
+    // seed, same examples, weights not moved at this rate): a larger training loss.
+    let train_loss = |name: &str| {
+        let text = std::fs::read_to_string(dir.path().join(format!("{name}.json"))).unwrap();
+        let s: serde_json::Value = serde_json::from_str(&text).unwrap();
+        s["summary"]["curve"][0]["train_loss"].as_f64().unwrap()
+    };
+    let init = ["--init-from", peptides.to_str().unwrap()];
+    run(
+        "weighted.wjm",
+        &[&init[..], &["--torsion-weight", "1"][..]].concat(),
+    );
+    assert!(
+        train_loss("weighted.wjm") > 1.2 * train_loss("tuned.wjm"),
+        "{} against {}",
+        train_loss("weighted.wjm"),
+        train_loss("tuned.wjm")
+    );
     let (fresh, first_fresh, trivial_fresh) = run("fresh.wjm", &[]);
     assert!((fresh.c_data - from.c_data).abs() > 5.0, "{}", fresh.c_data);
     assert!(

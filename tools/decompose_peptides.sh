@@ -14,6 +14,7 @@ model=${1:-models/peptides.wjm}
 out=${2:-out/decompose}
 par=${3:-2}
 wj=${WALKJUMP:-walkjump}
+walk_steps=${WALK_STEPS:-1500}   # shorter only to try the script (gpu.sh's DRY run)
 data=assets/data/peptides
 mkdir -p "$out/jump" "$out/noisy" "$out/walk"
 names=$(python3 -c "import json; print(' '.join(p['name'] for p in json.load(open('$data/manifest.json'))['peptides'] if p['split']=='test'))")
@@ -27,7 +28,7 @@ one() {
   "$wj" denoise --top "$top" --traj "$ref" --model "$model" --backend ndarray --seed 3 \
     --out "$out/jump/$n.xtc" --y-out "$out/noisy/$n.xtc" >"$out/jump/$n.log"
   "$wj" sample --pdb "$top" --starts "$ref" --model "$model" --backend ndarray --chains 8 \
-    --steps 1500 --jump-every 5 --burn-in 0 --seed 7 --out "$out/walk/$n.xtc" >"$out/walk/$n.log" 2>&1
+    --steps "$walk_steps" --jump-every 5 --burn-in 0 --seed 7 --out "$out/walk/$n.xtc" >"$out/walk/$n.log" 2>&1
   for kind in jump noisy walk; do
     "$wj" evaluate --top "$top" --samples "$out/$kind/$n.xtc" --reference "$ref" \
       --json "$out/$kind/$n.json" >/dev/null
@@ -35,7 +36,7 @@ one() {
   done
 }
 export -f one
-export wj model out data
+export wj model out data walk_steps
 # One network thread per job: the jobs run side by side.
 printf '%s\n' $names ala2 | WALKJUMP_NET_THREADS=1 xargs -P "$par" -I{} bash -c 'one {}'
 python3 - "$out" $names ala2 <<'EOF'

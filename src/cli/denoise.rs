@@ -7,11 +7,18 @@
 //! jumps against the same reference then measures the denoiser alone. Noisy frames
 //! (`--y-out`, the identity denoiser) are the negative control: what σ does to the
 //! torsions when nothing is denoised.
+//!
+//! The jump can be right frame by frame while the score the walk integrates is biased
+//! along the soft directions: the mean force of the learned score along each torsion
+//! over the noised frames (`analysis::torsion_force`) is zero for the exact score, and
+//! is printed beside the same mean of the reference's own forces (`--forces`), the
+//! control.
 
 use super::common::{ensure_parent, progress, read_frames};
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
+use walkjump::analysis::torsion_force::{generators, mean_and_error};
 use walkjump::geometry::rmsd;
 use walkjump::io::write_trajectory;
 use walkjump::molecule::{load_structure, LoadOptions};
@@ -49,6 +56,11 @@ pub struct DenoiseArgs {
     /// Also write the noisy frames y = x + σε.
     #[arg(long)]
     pub y_out: Option<PathBuf>,
+    /// The reference's forces divided by k_BT, frame by frame (as the OpenMM tools
+    /// write them): their mean force along each torsion on the clean frames, the
+    /// control for the learned score's, is printed beside it.
+    #[arg(long)]
+    pub forces: Option<PathBuf>,
 }
 
 pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
@@ -73,6 +85,25 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
     if !(sigma > 0.0 && sigma.is_finite()) {
         anyhow::bail!("--sigma must be positive, not {sigma}");
     }
+    let forces = match &a.forces {
+        Some(p) => {
+            let f = read_frames(p, n)?;
+            if f.len() != clean.len() {
+                anyhow::bail!(
+                    "{} has {} frames and {} has {}: the forces must be the trajectory's",
+                    p.display(),
+                    f.len(),
+                    a.traj.display(),
+                    clean.len()
+                );
+            }
+            Some(f)
+        }
+        None => None,
+    };
+    let gens = generators(&st.topology);
+    // Per torsion, the learned score's force along it at every noised frame.
+    let mut along: Vec<Vec<f64>> = vec![Vec::with_capacity(clean.len() * a.draws); gens.len()];
     let mut den = super::sample::learned_denoiser(&a.model, &a.backend, &st.topology)?;
     let dim = 3 * n;
     let mut rng = seeded(a.seed);
@@ -97,6 +128,14 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
             // Mean squares per atom, summed over frames.
             err_jump += rmsd(xh, x).powi(2);
             err_noise += rmsd(yk, x).powi(2);
+            let score: Vec<f64> = xh
+                .iter()
+                .zip(yk)
+                .map(|(a, b)| (a - b) / (sigma * sigma))
+                .collect();
+            for (g, v) in gens.iter().zip(along.iter_mut()) {
+                v.push(g.force(yk, &score));
+            }
             jumps.push(xh.to_vec());
             noisy.push(yk.to_vec());
         }
@@ -126,5 +165,34 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
         per_atom(err_noise),
         sigma * 3f64.sqrt()
     );
+    print_torsion_forces(&gens, &along, &clean, forces.as_deref());
     Ok(())
+}
+
+/// The mean force along each torsion, learned score on the noised frames beside the
+/// reference's forces on the clean ones.
+fn print_torsion_forces(
+    gens: &[walkjump::analysis::torsion_force::TorsionGenerator],
+    along: &[Vec<f64>],
+    clean: &[Vec<f64>],
+    forces: Option<&[Vec<f64>]>,
+) {
+    if gens.is_empty() {
+        return;
+    }
+    println!(
+        "mean force along each torsion, k_BT/rad ± standard error (0 for the exact score; \
+         a bias b over a path of Δθ rad tilts the walk's basins by about b·Δθ k_BT):"
+    );
+    for (g, v) in gens.iter().zip(along) {
+        let (m, e) = mean_and_error(v);
+        let control = forces
+            .map(|f| {
+                let ref_along: Vec<f64> = clean.iter().zip(f).map(|(x, f)| g.force(x, f)).collect();
+                let (m, e) = mean_and_error(&ref_along);
+                format!("   reference forces {m:+.2} ± {e:.2}")
+            })
+            .unwrap_or_default();
+        println!("  {:<10} learned score {m:+.2} ± {e:.2}{control}", g.label);
+    }
 }

@@ -102,6 +102,12 @@ pub struct TrainArgs {
     /// network settings and σ): known atom types keep their embeddings.
     #[arg(long, conflicts_with = "init_from")]
     pub warm_start: Option<PathBuf>,
+    /// Extra weight on x̂'s error along each torsion's direction (φ, ψ, χ1; unit
+    /// vectors from y, so the optimum is still E[x | y]). The walk's populations rest
+    /// on the score along these soft directions, which plain DSM (0) learns least:
+    /// `walkjump denoise` prints the learned score's mean force along each.
+    #[arg(long, default_value_t = 0.0)]
+    pub torsion_weight: f64,
 }
 
 /// A peptide's structure, frames and (optional) forces.
@@ -261,6 +267,7 @@ fn train_on(a: &TrainArgs, data: Vec<TrainData>, is_cluster: bool) -> anyhow::Re
         max_seconds: a.max_minutes.map(|m| m * 60.0),
         c_radius: (!a.c_bonds).then_some(a.c_radius),
         warm_start: a.warm_start.clone(),
+        torsion_weight: a.torsion_weight,
         threads: walkjump::nn::denoiser::network_threads(backend.name()),
     };
     ensure_parent(&a.out)?;

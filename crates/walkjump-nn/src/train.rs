@@ -26,6 +26,7 @@ use burn::tensor::{ElementConversion, Tensor, TensorData};
 use rand::Rng;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use walkjump_core::analysis::torsion_force::{generators, TorsionGenerator};
 use walkjump_core::error::{Error, Result};
 use walkjump_core::geometry::{centre, kabsch, rotate};
 use walkjump_core::molecule::Topology;
@@ -155,6 +156,12 @@ pub struct TrainConfig {
     /// settings and σ): rows of atoms it knows are carried over, the others start fresh.
     #[serde(default)]
     pub warm_start: Option<PathBuf>,
+    /// Extra weight on the error of x̂ along each torsion's direction ∂y/∂θ (unit
+    /// length, from y alone, so the optimum is still E[x | y]): the walk integrates the
+    /// score along these soft directions, where plain DSM, an average over all 3N
+    /// coordinates, learns it least (`analysis::torsion_force`). 0: plain DSM.
+    #[serde(default)]
+    pub torsion_weight: f64,
     /// Threads a step's batch is split over, each group's forward and backward on
     /// its own (CPU backends; 0 or 1: one). How a run was computed, not a setting
     /// of the model, so not saved.
@@ -295,6 +302,18 @@ struct Example {
     clean: Vec<f64>,
 }
 
+/// Unit directions ∂y/∂θ of every torsion of `gens` at `y`, one after the other.
+fn torsion_directions(gens: &[TorsionGenerator], y: &[f64]) -> Vec<f64> {
+    let d = y.len();
+    let mut out = vec![0.0; gens.len() * d];
+    for (g, row) in gens.iter().zip(out.chunks_mut(d)) {
+        g.direction(y, row);
+        let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-12);
+        row.iter_mut().for_each(|v| *v /= norm);
+    }
+    out
+}
+
 fn make_example(x: &[f64], f: Option<&[f64]>, sigma: f64, w: f64, rng: &mut WjRng) -> Example {
     let mut x = x.to_vec();
     centre(&mut x);
@@ -348,6 +367,8 @@ struct MoleculeTrainer<'a, B: AutodiffBackend> {
     model: Option<LearnedModel<B>>,
     optim: OptimizerAdaptor<Adam, EquivariantNet<B>, B>,
     graphs: Vec<Graph<B>>,
+    /// Per molecule, its torsions' generators (for `TrainConfig::torsion_weight`).
+    torsions: Vec<Vec<TorsionGenerator>>,
     /// A fixed validation set per molecule: held-out frames with fixed noise.
     val: Vec<Vec<Example>>,
     /// The graphs on the backend without autodiff, built once for all validations.
@@ -427,6 +448,13 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
             .collect();
         let ys: Vec<&[f64]> = batch.iter().map(|e| e.y.as_slice()).collect();
         let ts: Vec<&[f64]> = batch.iter().map(|e| e.target.as_slice()).collect();
+        let gens = &self.torsions[mol];
+        let weigh_torsions = cfg.torsion_weight > 0.0 && !gens.is_empty();
+        let dirs: Vec<Vec<f64>> = if weigh_torsions {
+            ys.iter().map(|y| torsion_directions(gens, y)).collect()
+        } else {
+            vec![]
+        };
         let mut model = self
             .model
             .take()
@@ -438,7 +466,17 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
             let y = stack::<B>(&ys[from..from + b], n, device);
             let t = stack::<B>(&ts[from..from + b], n, device);
             let xhat = m.denoise_centred(y, graph);
-            let loss = (xhat - t).powi_scalar(2).mean() * (inv_cout2 * b as f64 / cfg.batch as f64);
+            let err = xhat - t;
+            let mut loss = err.clone().powi_scalar(2).mean();
+            if weigh_torsions {
+                // The error along each torsion's unit direction: [b, 1, 3n] · [b, T, 3n].
+                let k = gens.len();
+                let rows: Vec<&[f64]> = dirs[from..from + b].iter().map(|v| v.as_slice()).collect();
+                let g = stack::<B>(&rows, k * n, device).reshape([b, k, 3 * n]);
+                let along = (err.reshape([b, 1, 3 * n]) * g).sum_dim(2);
+                loss = loss + along.powi_scalar(2).mean() * cfg.torsion_weight;
+            }
+            let loss = loss * (inv_cout2 * b as f64 / cfg.batch as f64);
             let value: f64 = loss.clone().into_scalar().elem();
             (value, GradientsParams::from_grads(loss.backward(), &m.net))
         };
@@ -718,6 +756,7 @@ pub fn train<B: AutodiffBackend>(
         model: Some(model),
         optim,
         graphs,
+        torsions: data.iter().map(|d| generators(&d.topology)).collect(),
         val,
         val_graphs,
         rng: seeded(cfg.seed.wrapping_add(start as u64 * 7919)),

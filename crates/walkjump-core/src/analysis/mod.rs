@@ -13,6 +13,7 @@ pub mod peptide_bond;
 pub mod rdf;
 pub mod report;
 pub mod tica;
+pub mod torsion_force;
 
 pub use divergence::{
     histogram_jsd, histogram_mae, histogram_tvd, jensen_shannon_distance, mae, tvd,
