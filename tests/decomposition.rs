@@ -18,6 +18,31 @@ fn number_after(text: &str, label: &str) -> f64 {
     rest.split_whitespace().next().unwrap().parse().unwrap()
 }
 
+/// `walkjump denoise` of `clean` (alanine dipeptide frames) with `ala2.wjm` on ndarray
+/// into `jumps`, and `extra`.
+fn denoise_ala2(
+    clean: &std::path::Path,
+    jumps: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let (ala2, model) = (common::ala2(), common::repo().join("models/ala2.wjm"));
+    let mut args = vec![
+        "denoise",
+        "--top",
+        ala2.to_str().unwrap(),
+        "--traj",
+        clean.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--backend",
+        "ndarray",
+        "--out",
+        jumps.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    common::walkjump(&args)
+}
+
 #[test]
 fn jumps_of_noised_md_frames_come_back_closer_to_them_than_the_noise_left_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -31,22 +56,8 @@ fn jumps_of_noised_md_frames_come_back_closer_to_them_than_the_noise_left_them()
     let clean_path = dir.path().join("clean.dcd");
     write_trajectory(&clean_path, &top, &clean).unwrap();
     let (jumps, noisy) = (dir.path().join("jumps.dcd"), dir.path().join("noisy.dcd"));
-    let (ala2, model) = (common::ala2(), common::repo().join("models/ala2.wjm"));
-    let o = common::walkjump(&[
-        "denoise",
-        "--top",
-        ala2.to_str().unwrap(),
-        "--traj",
-        clean_path.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--backend",
-        "ndarray",
-        "--out",
-        jumps.to_str().unwrap(),
-        "--y-out",
-        noisy.to_str().unwrap(),
-    ]);
+    let ala2 = common::ala2();
+    let o = denoise_ala2(&clean_path, &jumps, &["--y-out", noisy.to_str().unwrap()]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let text = common::stdout(&o);
     let (rms_jump, rms_noisy) = (
@@ -136,23 +147,12 @@ fn openmm_forces_have_no_mean_force_along_a_torsion_and_denoise_prints_the_score
     let (clean_path, forces_path) = (dir.path().join("clean.dcd"), dir.path().join("forces.dcd"));
     write_trajectory(&clean_path, &top, &pick(&frames)).unwrap();
     write_trajectory(&forces_path, &top, &pick(&forces)).unwrap();
-    let (ala2, model) = (common::ala2(), common::repo().join("models/ala2.wjm"));
     let jumps = dir.path().join("jumps.dcd");
-    let o = common::walkjump(&[
-        "denoise",
-        "--top",
-        ala2.to_str().unwrap(),
-        "--traj",
-        clean_path.to_str().unwrap(),
-        "--forces",
-        forces_path.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--backend",
-        "ndarray",
-        "--out",
-        jumps.to_str().unwrap(),
-    ]);
+    let o = denoise_ala2(
+        &clean_path,
+        &jumps,
+        &["--forces", forces_path.to_str().unwrap()],
+    );
     assert!(o.status.success(), "{}", common::stderr(&o));
     let text = common::stdout(&o);
     for torsion in ["phi ALA2", "psi ALA2"] {
@@ -172,21 +172,7 @@ fn openmm_forces_have_no_mean_force_along_a_torsion_and_denoise_prints_the_score
     // Negative control for the reader: a forces file of another length is refused.
     let short = dir.path().join("short.dcd");
     write_trajectory(&short, &top, &forces[..10]).unwrap();
-    let o = common::walkjump(&[
-        "denoise",
-        "--top",
-        ala2.to_str().unwrap(),
-        "--traj",
-        clean_path.to_str().unwrap(),
-        "--forces",
-        short.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--backend",
-        "ndarray",
-        "--out",
-        jumps.to_str().unwrap(),
-    ]);
+    let o = denoise_ala2(&clean_path, &jumps, &["--forces", short.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(common::stderr(&o).contains("must be the trajectory's"));
 }
