@@ -95,25 +95,44 @@ pub fn is_inverted(r: &ChiralResidue, x: &[f64]) -> bool {
     r.centres.iter().any(|c| is_turned(c, x))
 }
 
-/// What the residue is in `x` when its hands differ from its signs' (the L form's, for
-/// [`l_residues`]): "D" (every centre turned: the mirror image), "D-allo" (Cα only, of
-/// a residue with two centres), "L-allo" (Cβ only); `None` when none is turned.
-pub fn wrong_form(r: &ChiralResidue, x: &[f64]) -> Option<&'static str> {
+/// How a residue's hands differ from its signs' (the L form's, for [`l_residues`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrongHand {
+    /// Every centre turned: the mirror image.
+    D,
+    /// The Cα only, of a residue with two centres (D-allo-threonine, -isoleucine).
+    DAllo,
+    /// The Cβ only (L-allo-threonine, -isoleucine).
+    LAllo,
+}
+
+impl std::fmt::Display for WrongHand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WrongHand::D => "D",
+            WrongHand::DAllo => "D-allo",
+            WrongHand::LAllo => "L-allo",
+        })
+    }
+}
+
+/// What the residue is in `x`; `None` when no centre is turned.
+pub fn wrong_form(r: &ChiralResidue, x: &[f64]) -> Option<WrongHand> {
     let turned: Vec<&str> = (r.centres.iter())
         .filter(|c| is_turned(c, x))
         .map(|c| c.atom)
         .collect();
     match turned.as_slice() {
         [] => None,
-        t if t.len() == r.centres.len() => Some("D"),
-        ["CA"] => Some("D-allo"),
-        _ => Some("L-allo"),
+        t if t.len() == r.centres.len() => Some(WrongHand::D),
+        ["CA"] => Some(WrongHand::DAllo),
+        _ => Some(WrongHand::LAllo),
     }
 }
 
 /// Residues of `t` with a wrong hand (D or allo) in some of `frames`: (label, fraction
 /// of frames, the form in the first such frame).
-pub fn d_residues(t: &Topology, frames: &[Vec<f64>]) -> Vec<(String, f64, &'static str)> {
+pub fn d_residues(t: &Topology, frames: &[Vec<f64>]) -> Vec<(String, f64, WrongHand)> {
     let residues = l_residues(t);
     let fractions = inverted_fractions(&residues, frames);
     residues
@@ -123,7 +142,7 @@ pub fn d_residues(t: &Topology, frames: &[Vec<f64>]) -> Vec<(String, f64, &'stat
         .map(|(r, f)| {
             let form = (frames.iter())
                 .find_map(|x| wrong_form(&r, x))
-                .unwrap_or("D");
+                .unwrap_or(WrongHand::D);
             (r.label, f, form)
         })
         .collect()
@@ -201,17 +220,19 @@ mod tests {
         assert!(l.iter().all(|r| wrong_form(r, &s.positions).is_none()));
         let atom = |r: usize, n: &str| t.find_atom(r, n).unwrap();
         let allo_thr = swapped(&s.positions, atom(1, "OG1"), atom(1, "CG2"));
-        assert_eq!(wrong_form(&l[0], &allo_thr), Some("L-allo"));
+        assert_eq!(wrong_form(&l[0], &allo_thr), Some(WrongHand::LAllo));
         assert_eq!(wrong_form(&l[1], &allo_thr), None);
         let d_allo_ile = swapped(&s.positions, atom(2, "N"), atom(2, "HA"));
-        assert_eq!(wrong_form(&l[1], &d_allo_ile), Some("D-allo"));
+        assert_eq!(wrong_form(&l[1], &d_allo_ile), Some(WrongHand::DAllo));
         let mirror = mirrored(&s.positions);
-        assert!(l.iter().all(|r| wrong_form(r, &mirror) == Some("D")));
+        assert!(l
+            .iter()
+            .all(|r| wrong_form(r, &mirror) == Some(WrongHand::D)));
         let ala_swapped = swapped(&s.positions, atom(3, "CB"), atom(3, "HA"));
-        assert_eq!(wrong_form(&l[2], &ala_swapped), Some("D"));
+        assert_eq!(wrong_form(&l[2], &ala_swapped), Some(WrongHand::D));
         assert_eq!(
             d_residues(t, &[s.positions.clone(), allo_thr]),
-            [("THR2".to_string(), 0.5, "L-allo")]
+            [("THR2".to_string(), 0.5, WrongHand::LAllo)]
         );
     }
 }

@@ -287,10 +287,15 @@ pub fn load_structure(path: &Path, options: LoadOptions) -> Result<Structure> {
     for (label, _, form) in
         crate::analysis::chirality::d_residues(&topo, std::slice::from_ref(&positions))
     {
+        use crate::analysis::chirality::WrongHand;
         let what = match form {
-            "D" => "a D-amino acid in this file (the mirror image of the L form)",
-            "D-allo" => "a D-allo amino acid in this file (its Cα is the mirror image of L's)",
-            _ => "an allo form in this file (its Cβ has the other hand than the L form's)",
+            WrongHand::D => "a D-amino acid in this file (the mirror image of the L form)",
+            WrongHand::DAllo => {
+                "a D-allo amino acid in this file (its Cα is the mirror image of L's)"
+            }
+            WrongHand::LAllo => {
+                "an allo form in this file (its Cβ has the other hand than the L form's)"
+            }
         };
         let note = format!("{label} is {what}; the peptide models are meant for L-amino acids");
         tracing::warn!("{}: {note}", path.display());
