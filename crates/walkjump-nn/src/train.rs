@@ -367,7 +367,8 @@ struct MoleculeTrainer<'a, B: AutodiffBackend> {
     model: Option<LearnedModel<B>>,
     optim: OptimizerAdaptor<Adam, EquivariantNet<B>, B>,
     graphs: Vec<Graph<B>>,
-    /// Per molecule, its torsions' generators (for `TrainConfig::torsion_weight`).
+    /// Per molecule, its torsions' generators (for `TrainConfig::torsion_weight`;
+    /// empty when it is 0).
     torsions: Vec<Vec<TorsionGenerator>>,
     /// A fixed validation set per molecule: held-out frames with fixed noise.
     val: Vec<Vec<Example>>,
@@ -756,7 +757,15 @@ pub fn train<B: AutodiffBackend>(
         model: Some(model),
         optim,
         graphs,
-        torsions: data.iter().map(|d| generators(&d.topology)).collect(),
+        torsions: (data.iter())
+            .map(|d| {
+                if cfg.torsion_weight > 0.0 {
+                    generators(&d.topology)
+                } else {
+                    vec![]
+                }
+            })
+            .collect(),
         val,
         val_graphs,
         rng: seeded(cfg.seed.wrapping_add(start as u64 * 7919)),

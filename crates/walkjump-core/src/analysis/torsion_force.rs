@@ -27,35 +27,14 @@ pub struct TorsionGenerator {
 /// One generator per torsion of `t` whose bond is not in a ring (proline's φ is: no
 /// rigid turn of one side exists).
 pub fn generators(t: &Topology) -> Vec<TorsionGenerator> {
-    let mut adjacent = vec![vec![]; t.atoms.len()];
-    for &(i, j) in &t.bonds {
-        adjacent[i].push(j);
-        adjacent[j].push(i);
-    }
     t.torsions
         .iter()
         .filter_map(|tor| {
             let (a, b) = (tor.atoms[1], tor.atoms[2]);
-            // Everything reachable from b without crossing the bond a–b.
-            let mut seen = vec![false; t.atoms.len()];
-            seen[b] = true;
-            let mut stack = vec![b];
-            while let Some(i) = stack.pop() {
-                for &j in &adjacent[i] {
-                    if (i, j) != (b, a) && !seen[j] {
-                        seen[j] = true;
-                        stack.push(j);
-                    }
-                }
-            }
-            if seen[a] {
-                return None;
-            }
-            let moving = (0..t.atoms.len()).filter(|&i| seen[i] && i != b).collect();
             Some(TorsionGenerator {
                 label: tor.label.clone(),
                 axis: (a, b),
-                moving,
+                moving: t.beyond(a, b)?,
             })
         })
         .collect()
