@@ -330,6 +330,7 @@ fn cfg(steps: usize, psm_weight: f64) -> TrainConfig {
         c_radius: None,
         warm_start: None,
         torsion_weight: 0.0,
+        ema: 0.0,
         // Two groups a step, on two threads: the path `walkjump train` takes on a
         // multi-core CPU.
         threads: 2,
@@ -407,6 +408,113 @@ fn resuming_from_a_checkpoint_continues_where_it_stopped() {
     assert_eq!(resumed.first(), Some(&11));
     assert_eq!(resumed.last(), Some(&20));
     assert!(!ck.exists(), "checkpoint left behind after finishing");
+}
+
+/// Train `c` into `out`, killed two steps after its first checkpoint and resumed;
+/// `before_resume` runs in between.
+fn interrupted_and_resumed(
+    data: &TrainData,
+    c: &TrainConfig,
+    out: &std::path::Path,
+    before_resume: impl FnOnce(),
+) -> walkjump::nn::train::TrainSummary {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        train::<CpuTrain>(
+            std::slice::from_ref(data),
+            c,
+            out,
+            false,
+            &Default::default(),
+            |p| {
+                if p.step == c.checkpoint_every + 2 {
+                    panic!("interrupted");
+                }
+                Continue(())
+            },
+        )
+    }));
+    assert!(r.is_err());
+    before_resume();
+    train::<CpuTrain>(
+        std::slice::from_ref(data),
+        c,
+        out,
+        true,
+        &Default::default(),
+        |_| Continue(()),
+    )
+    .unwrap()
+}
+
+/// A model's weights seen through what they do: x̂ on a fixed noisy LJ-13 frame.
+fn weights_of(path: &std::path::Path, data: &TrainData) -> Vec<f64> {
+    let m = LearnedModel::<Cpu>::load(path, &Default::default()).unwrap();
+    let d = LearnedDenoiser::new(m, &data.topology, Default::default(), "ndarray").unwrap();
+    let y: Vec<f64> = data.frames[0].iter().map(|v| v + 0.05).collect();
+    xhat(&d, &y)
+}
+
+#[test]
+fn a_run_with_weight_averaging_writes_the_average_and_resumes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = lj_data(100);
+    let init = dir.path().join("init.wjm");
+    // Both runs start from the same weights (initialisation is not seeded).
+    train::<CpuTrain>(
+        std::slice::from_ref(&data),
+        &cfg(1, 0.0),
+        &init,
+        false,
+        &Default::default(),
+        |_| Continue(()),
+    )
+    .unwrap();
+    // Resumed late enough that the average's warm-up no longer forgets where it was.
+    let mut c = cfg(60, 0.0);
+    c.checkpoint_every = 50;
+    c.validate_every = 60;
+    c.init_from = Some(init);
+    let plain_out = dir.path().join("plain.wjm");
+    let plain = interrupted_and_resumed(&data, &c, &plain_out, || {});
+    c.ema = 0.95;
+    let avg_out = dir.path().join("avg.wjm");
+    let avg = interrupted_and_resumed(&data, &c, &avg_out, || {});
+    let last = avg.curve.last().unwrap();
+    // Averaging does not touch the optimiser's path: the averaged run's last step is
+    // the plain run's model, to rounding.
+    let last_step = last
+        .last_step_rmsd
+        .expect("an averaged run reports its last step");
+    assert!(
+        (last_step / plain.final_validation_rmsd - 1.0).abs() < 1e-4,
+        "last step {last_step} against the plain run's {}",
+        plain.final_validation_rmsd
+    );
+    assert!(plain.curve.last().unwrap().last_step_rmsd.is_none());
+    // What it writes and reports is the average, not the last step.
+    assert_eq!(avg.final_validation_rmsd, last.validation_rmsd);
+    assert!((last.validation_rmsd - last_step).abs() > 1e-6);
+    let (w_plain, w_avg) = (weights_of(&plain_out, &data), weights_of(&avg_out, &data));
+    assert!(max_abs_diff(&w_plain, &w_avg) > 1e-4);
+    assert!(
+        !dir.path().join("avg.wjm.ckpt-ema").exists(),
+        "checkpoint left behind"
+    );
+    // The resumed run went on from the checkpoint's average. Control: resumed without
+    // it, the average restarts from the checkpoint's weights and ends elsewhere.
+    let lost_out = dir.path().join("lost.wjm");
+    let ema_file = dir.path().join("lost.wjm.ckpt-ema");
+    interrupted_and_resumed(&data, &c, &lost_out, || {
+        std::fs::remove_file(&ema_file).unwrap()
+    });
+    let w_lost = weights_of(&lost_out, &data);
+    let again_out = dir.path().join("again.wjm");
+    interrupted_and_resumed(&data, &c, &again_out, || {});
+    assert!(
+        max_abs_diff(&w_avg, &weights_of(&again_out, &data)) < 1e-5,
+        "not reproducible"
+    );
+    assert!(max_abs_diff(&w_avg, &w_lost) > 1e-5);
 }
 
 #[test]

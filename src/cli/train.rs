@@ -108,6 +108,11 @@ pub struct TrainArgs {
     /// `walkjump denoise` prints the learned score's mean force along each.
     #[arg(long, default_value_t = 0.0)]
     pub torsion_weight: f64,
+    /// Write the exponential moving average of the weights, this decay per step
+    /// (0.999: about the last 1,000 steps), instead of the last step's weights; the
+    /// validation then reports both. 0: the last step's.
+    #[arg(long, default_value_t = 0.0)]
+    pub ema: f64,
 }
 
 /// A peptide's structure, frames and (optional) forces.
@@ -268,6 +273,7 @@ fn train_on(a: &TrainArgs, data: Vec<TrainData>, is_cluster: bool) -> anyhow::Re
         c_radius: (!a.c_bonds).then_some(a.c_radius),
         warm_start: a.warm_start.clone(),
         torsion_weight: a.torsion_weight,
+        ema: a.ema,
         threads: walkjump::nn::denoiser::network_threads(backend.name()),
     };
     ensure_parent(&a.out)?;
@@ -285,8 +291,12 @@ fn train_on(a: &TrainArgs, data: Vec<TrainData>, is_cluster: bool) -> anyhow::Re
     let report = |p: &walkjump::nn::TrainProgress<walkjump::nn::train::CurvePoint>| {
         if let Some(v) = &p.validation {
             last_val = format!(
-                " val {:.4} rmsd {:.4}",
-                v.validation_loss, v.validation_rmsd
+                " val {:.4} rmsd {:.4}{}",
+                v.validation_loss,
+                v.validation_rmsd,
+                v.last_step_rmsd
+                    .map(|r| format!(" (last step {r:.4})"))
+                    .unwrap_or_default()
             );
         }
         pb.set_position(p.step as u64);

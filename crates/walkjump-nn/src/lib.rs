@@ -2,6 +2,7 @@
 //! training, and the backends it runs on; the lab's science and the live sampler
 //! thread built on them. Nothing here knows of bevy.
 
+pub mod average;
 pub mod backend;
 pub mod choice;
 pub mod container;

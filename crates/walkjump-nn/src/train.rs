@@ -11,6 +11,7 @@
 //! costs ~200× the examples for the same gradient noise. [`psm_target_noise`]
 //! measures it and `train` warns.
 
+use super::average::WeightAverage;
 use super::features::{mean_squared_edge, mean_squared_pair_within, Vocabulary};
 use super::model::{LearnedModel, ModelMeta, Scalings};
 use super::network::{EquivariantNet, Graph, NetConfig};
@@ -162,6 +163,11 @@ pub struct TrainConfig {
     /// coordinates, learns it least (`analysis::torsion_force`). 0: plain DSM.
     #[serde(default)]
     pub torsion_weight: f64,
+    /// Write (and validate) the exponential moving average of the weights with this
+    /// decay per step instead of the last step's weights; 0: the last step's
+    /// (`crate::average`).
+    #[serde(default)]
+    pub ema: f64,
     /// Threads a step's batch is split over, each group's forward and backward on
     /// its own (CPU backends; 0 or 1: one). How a run was computed, not a setting
     /// of the model, so not saved.
@@ -177,6 +183,10 @@ pub struct CurvePoint {
     /// RMS error of x̂ against the clean frame on held-out data, per atom, in the data's
     /// length unit (the DSM error whatever the objective).
     pub validation_rmsd: f64,
+    /// With `TrainConfig::ema`, the reported loss and RMSD are the averaged weights';
+    /// this is the last step's own RMSD beside them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_step_rmsd: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -241,13 +251,25 @@ struct CheckpointState {
     summary: TrainSummary,
 }
 
-fn checkpoint_paths(out: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let s = out.as_os_str().to_string_lossy().to_string();
-    (
-        PathBuf::from(format!("{s}.ckpt")),
-        PathBuf::from(format!("{s}.ckpt-optim")),
-        PathBuf::from(format!("{s}.ckpt.json")),
-    )
+/// Where a run's checkpoint lives beside its output.
+struct CheckpointPaths {
+    model: PathBuf,
+    optim: PathBuf,
+    state: PathBuf,
+    /// The averaged weights (`TrainConfig::ema`).
+    average: PathBuf,
+}
+
+impl CheckpointPaths {
+    fn beside(out: &Path) -> Self {
+        let s = out.as_os_str().to_string_lossy().to_string();
+        Self {
+            model: PathBuf::from(format!("{s}.ckpt")),
+            optim: PathBuf::from(format!("{s}.ckpt-optim")),
+            state: PathBuf::from(format!("{s}.ckpt.json")),
+            average: PathBuf::from(format!("{s}.ckpt-ema")),
+        }
+    }
 }
 
 /// Refuse weights `from` that cannot go on under this run: other network settings or
@@ -365,6 +387,8 @@ struct MoleculeTrainer<'a, B: AutodiffBackend> {
     n_train: Vec<usize>,
     /// Always there between steps (an optimiser step takes the network by value).
     model: Option<LearnedModel<B>>,
+    /// The weights' moving average, when the run keeps one (`TrainConfig::ema`).
+    average: Option<WeightAverage<EquivariantNet<B::InnerBackend>>>,
     optim: OptimizerAdaptor<Adam, EquivariantNet<B>, B>,
     graphs: Vec<Graph<B>>,
     /// Per molecule, its torsions' generators (for `TrainConfig::torsion_weight`;
@@ -380,7 +404,7 @@ struct MoleculeTrainer<'a, B: AutodiffBackend> {
     recent: f64,
     recent_n: usize,
     summary: TrainSummary,
-    checkpoints: (PathBuf, PathBuf, PathBuf),
+    checkpoints: CheckpointPaths,
     device: B::Device,
 }
 
@@ -395,13 +419,21 @@ impl<B: AutodiffBackend> MoleculeTrainer<'_, B> {
         1.0 / (self.sc.c_out * self.sc.c_out)
     }
 
-    /// Validation loss, RMSD of x̂ and RMSD of c_skip·y on the held-out examples.
-    fn evaluate(&self) -> (f64, f64, f64) {
+    /// The weights a run writes: the average where it keeps one, else the last step's.
+    fn written(&self) -> LearnedModel<B::InnerBackend> {
         let model = self.model();
-        let inner_model = LearnedModel::<B::InnerBackend> {
+        LearnedModel {
             meta: model.meta.clone(),
-            net: model.net.valid(),
-        };
+            net: match &self.average {
+                Some(a) => a.average.clone(),
+                None => model.net.valid(),
+            },
+        }
+    }
+
+    /// Validation loss, RMSD of x̂ and RMSD of c_skip·y of `inner_model` on the
+    /// held-out examples.
+    fn evaluate(&self, inner_model: &LearnedModel<B::InnerBackend>) -> (f64, f64, f64) {
         let (sc, inv_cout2) = (self.sc, self.inv_cout2());
         let (mut loss, mut sq, mut base, mut m) = (0.0, 0.0, 0.0, 0.0);
         for ((val, graph), d) in self.val.iter().zip(&self.val_graphs).zip(self.data) {
@@ -433,7 +465,7 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
     type Validation = CurvePoint;
     const WHAT: &'static str = "training";
 
-    fn step(&mut self, _step: usize, learning_rate: f64) -> Result<f64> {
+    fn step(&mut self, step: usize, learning_rate: f64) -> Result<f64> {
         let cfg = self.cfg;
         // Molecules drawn uniformly, not by frame count: many short runs of different
         // peptides teach more chemistry than one long one.
@@ -504,6 +536,9 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
             (total, acc.grads())
         };
         model.net = self.optim.step(learning_rate, model.net, grads);
+        if let Some(a) = &mut self.average {
+            a.update(&model.net.valid(), step);
+        }
         self.model = Some(model);
         self.recent += loss_value;
         self.recent_n += 1;
@@ -511,12 +546,21 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
     }
 
     fn validate(&mut self, step: usize) -> Result<Option<CurvePoint>> {
-        let (validation_loss, validation_rmsd, _) = self.evaluate();
+        let (validation_loss, validation_rmsd, _) = self.evaluate(&self.written());
+        let last_step_rmsd = self.average.is_some().then(|| {
+            let model = self.model();
+            let last = LearnedModel {
+                meta: model.meta.clone(),
+                net: model.net.valid(),
+            };
+            self.evaluate(&last).1
+        });
         let p = CurvePoint {
             step,
             train_loss: self.recent / self.recent_n.max(1) as f64,
             validation_loss,
             validation_rmsd,
+            last_step_rmsd,
         };
         self.summary.curve.push(p.clone());
         self.recent = 0.0;
@@ -525,12 +569,15 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
     }
 
     fn checkpoint(&self, step: usize) -> Result<()> {
-        let (ck_model, ck_optim, ck_state) = &self.checkpoints;
-        self.model().save(ck_model)?;
+        let ck = &self.checkpoints;
+        self.model().save(&ck.model)?;
+        if self.average.is_some() {
+            self.written().save(&ck.average)?;
+        }
         let bytes = BinBytesRecorder::<FullPrecisionSettings>::default()
             .record(self.optim.to_record(), ())
             .map_err(|e| Error::Denoiser(format!("optimizer checkpoint: {e}")))?;
-        walkjump_core::io::write_atomically(ck_optim, &bytes)?;
+        walkjump_core::io::write_atomically(&ck.optim, &bytes)?;
         let st = CheckpointState {
             step,
             summary: self.summary.clone(),
@@ -538,7 +585,7 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
         // Last: the state names the step, so it only moves on once the model and
         // the optimiser of that step are whole on disk.
         let text = serde_json::to_string_pretty(&st).expect("json");
-        walkjump_core::io::write_atomically(ck_state, text.as_bytes())
+        walkjump_core::io::write_atomically(&ck.state, text.as_bytes())
     }
 }
 
@@ -623,9 +670,9 @@ pub fn train<B: AutodiffBackend>(
     let mut c_data = c_sum / c_w;
     // Weights to go on from (a resumed checkpoint, --init-from or --warm-start) bring
     // their own C; see `adopt_c`.
-    let (ck_model, ck_optim, ck_state) = checkpoint_paths(out);
+    let ck = CheckpointPaths::beside(out);
     let continued = if resume {
-        Some(ck_model.clone())
+        Some(ck.model.clone())
     } else {
         cfg.init_from.clone().or_else(|| cfg.warm_start.clone())
     };
@@ -699,20 +746,34 @@ pub fn train<B: AutodiffBackend>(
         few_basin_moves,
         ..Default::default()
     };
+    let mut resumed_average = None;
     if resume {
-        let text = std::fs::read_to_string(&ck_state).map_err(|e| Error::io(&ck_state, e))?;
+        let text = std::fs::read_to_string(&ck.state).map_err(|e| Error::io(&ck.state, e))?;
         let st: CheckpointState = serde_json::from_str(&text).map_err(|e| Error::Parse {
-            path: ck_state.clone(),
+            path: ck.state.clone(),
             detail: e.to_string(),
         })?;
-        let loaded = LearnedModel::<B>::load(&ck_model, device)?;
-        check_fits(&ck_model, &loaded.meta, cfg)?;
+        let loaded = LearnedModel::<B>::load(&ck.model, device)?;
+        check_fits(&ck.model, &loaded.meta, cfg)?;
         model = loaded;
-        let bytes = std::fs::read(&ck_optim).map_err(|e| Error::io(&ck_optim, e))?;
+        if cfg.ema > 0.0 {
+            if ck.average.exists() {
+                let a = LearnedModel::<B::InnerBackend>::load(&ck.average, device)?;
+                check_fits(&ck.average, &a.meta, cfg)?;
+                resumed_average = Some(a.net);
+            } else {
+                tracing::warn!(
+                    "{} has no averaged weights beside it (its run kept none): the average \
+                     starts from the checkpoint's weights",
+                    ck.model.display()
+                );
+            }
+        }
+        let bytes = std::fs::read(&ck.optim).map_err(|e| Error::io(&ck.optim, e))?;
         let rec = BinBytesRecorder::<FullPrecisionSettings>::default()
             .load(bytes, device)
             .map_err(|e| Error::Parse {
-                path: ck_optim.clone(),
+                path: ck.optim.clone(),
                 detail: e.to_string(),
             })?;
         optim = optim.load_record(rec);
@@ -754,6 +815,12 @@ pub fn train<B: AutodiffBackend>(
         cfg,
         n_train,
         sc: model.scalings(),
+        average: (cfg.ema > 0.0).then(|| {
+            WeightAverage::new(
+                resumed_average.unwrap_or_else(|| model.net.valid()),
+                cfg.ema,
+            )
+        }),
         model: Some(model),
         optim,
         graphs,
@@ -772,10 +839,10 @@ pub fn train<B: AutodiffBackend>(
         recent: 0.0,
         recent_n: 0,
         summary,
-        checkpoints: (ck_model, ck_optim, ck_state),
+        checkpoints: ck,
         device: device.clone(),
     };
-    trainer.summary.baseline_validation_rmsd = trainer.evaluate().2;
+    trainer.summary.baseline_validation_rmsd = trainer.evaluate(&trainer.written()).2;
 
     let schedule = TrainLoop {
         // Cosine decay to 5% of the initial rate.
@@ -793,10 +860,7 @@ pub fn train<B: AutodiffBackend>(
         checkpoint_every: cfg.checkpoint_every,
     };
     let outcome = run_training(&mut trainer, &schedule, progress)?;
-    let mut model = trainer
-        .model
-        .take()
-        .expect("the model is back after each step");
+    let mut model = trainer.written();
     let mut summary = trainer.summary;
     if outcome.steps_done > start {
         summary.steps_done = outcome.steps_done;
@@ -810,11 +874,8 @@ pub fn train<B: AutodiffBackend>(
         .unwrap_or(f64::NAN);
     model.meta.training = serde_json::to_value(&summary).expect("summary serialises");
     model.save(out)?;
-    for p in [
-        &trainer.checkpoints.0,
-        &trainer.checkpoints.1,
-        &trainer.checkpoints.2,
-    ] {
+    let ck = &trainer.checkpoints;
+    for p in [&ck.model, &ck.optim, &ck.state, &ck.average] {
         let _ = std::fs::remove_file(p);
     }
     Ok(summary)
