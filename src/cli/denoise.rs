@@ -12,13 +12,18 @@
 //! along the soft directions: the mean force of the learned score along each torsion
 //! over the noised frames (`analysis::torsion_force`) is zero for the exact score, and
 //! is printed beside the same mean of the reference's own forces (`--forces`), the
-//! control.
+//! control. It also prints, per basin of each residue in y, the learned score's
+//! excess over DSM's target (x − y)/σ² on the same noisy frames, which is zero basin
+//! by basin for the exact score where the plain mean can cancel between basins.
 
 use super::common::{ensure_parent, progress, read_frames};
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
-use walkjump::analysis::torsion_force::{generators, mean_and_error};
+use walkjump::analysis::basin::Basin;
+use walkjump::analysis::torsion_force::{
+    generators, mean_and_error, residue_core, TorsionGenerator,
+};
 use walkjump::geometry::rmsd;
 use walkjump::io::write_trajectory;
 use walkjump::molecule::{load_structure, LoadOptions};
@@ -104,6 +109,9 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
     let gens = generators(&st.topology);
     // Per torsion, the learned score's force along it at every noised frame.
     let mut along: Vec<Vec<f64>> = vec![Vec::with_capacity(clean.len() * a.draws); gens.len()];
+    // Per torsion and basin of its residue in y ([`Basin::ALL`] order), the excess of
+    // the learned score over DSM's target.
+    let mut excess: Vec<[Vec<f64>; 3]> = vec![Default::default(); gens.len()];
     let mut den = super::sample::learned_denoiser(&a.model, &a.backend, &st.topology)?;
     let dim = 3 * n;
     let mut rng = seeded(a.seed);
@@ -111,19 +119,20 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
     let (mut jumps, mut noisy) = (Vec::with_capacity(total), Vec::with_capacity(total));
     let (mut err_jump, mut err_noise) = (0.0, 0.0);
     let pb = progress(total as u64, "denoise");
-    let frames: Vec<&Vec<f64>> = clean
-        .iter()
-        .flat_map(|x| std::iter::repeat_n(x, a.draws))
+    // Each noisy frame's clean frame, by index.
+    let frames: Vec<usize> = (0..clean.len())
+        .flat_map(|i| std::iter::repeat_n(i, a.draws))
         .collect();
     for group in frames.chunks(a.batch) {
         let mut y = vec![0.0; group.len() * dim];
-        for (x, yk) in group.iter().zip(y.chunks_mut(dim)) {
-            noisy_start(x, sigma, &mut rng, yk);
+        for (&i, yk) in group.iter().zip(y.chunks_mut(dim)) {
+            noisy_start(&clean[i], sigma, &mut rng, yk);
         }
         let mut mean = vec![0.0; y.len()];
         den.denoise(&y, sigma, &mut rng, &mut mean, None)
             .context("denoising a batch of frames")?;
-        for (k, x) in group.iter().enumerate() {
+        for (k, &i) in group.iter().enumerate() {
+            let x = &clean[i];
             let (xh, yk) = (&mean[k * dim..(k + 1) * dim], &y[k * dim..(k + 1) * dim]);
             // Mean squares per atom, summed over frames.
             err_jump += rmsd(xh, x).powi(2);
@@ -135,6 +144,17 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
                 .collect();
             for (g, v) in gens.iter().zip(along.iter_mut()) {
                 v.push(g.force(yk, &score));
+            }
+            let target: Vec<f64> = x
+                .iter()
+                .zip(yk)
+                .map(|(a, b)| (a - b) / (sigma * sigma))
+                .collect();
+            for (g, by) in gens.iter().zip(excess.iter_mut()) {
+                if let Some(b) = residue_core(&st.topology, g.residue, yk) {
+                    let at = Basin::ALL.iter().position(|&c| c == b).expect("a basin");
+                    by[at].push(g.excess(yk, &score, &target));
+                }
             }
             jumps.push(xh.to_vec());
             noisy.push(yk.to_vec());
@@ -166,13 +186,14 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
         sigma * 3f64.sqrt()
     );
     print_torsion_forces(&gens, &along, &clean, forces.as_deref());
+    print_excess_by_basin(&gens, &excess);
     Ok(())
 }
 
 /// The mean force along each torsion, learned score on the noised frames beside the
 /// reference's forces on the clean ones.
 fn print_torsion_forces(
-    gens: &[walkjump::analysis::torsion_force::TorsionGenerator],
+    gens: &[TorsionGenerator],
     along: &[Vec<f64>],
     clean: &[Vec<f64>],
     forces: Option<&[Vec<f64>]>,
@@ -194,5 +215,29 @@ fn print_torsion_forces(
             })
             .unwrap_or_default();
         println!("  {:<10} learned score {m:+.2} ± {e:.2}{control}", g.label);
+    }
+}
+
+/// Per torsion, the learned score's excess over DSM's target on the same noisy frames,
+/// split by the basin its residue is in at y (basins with fewer than 20 frames left out).
+fn print_excess_by_basin(gens: &[TorsionGenerator], excess: &[[Vec<f64>; 3]]) {
+    println!(
+        "excess of the learned score over DSM's target (x - y)/σ² on the same noisy frames, by the \
+         residue's basin in y, k_BT/rad ± standard error (0 in every basin for the exact \
+         score; frames between basins left out):"
+    );
+    for (g, by) in gens.iter().zip(excess) {
+        let cells: Vec<String> = Basin::ALL
+            .iter()
+            .zip(by)
+            .filter(|(_, v)| v.len() >= 20)
+            .map(|(b, v)| {
+                let (m, e) = mean_and_error(v);
+                format!("{} {m:+.2} ± {e:.2} ({})", b.name(), v.len())
+            })
+            .collect();
+        if !cells.is_empty() {
+            println!("  {:<10} {}", g.label, cells.join(", "));
+        }
     }
 }
