@@ -169,6 +169,18 @@ fn openmm_forces_have_no_mean_force_along_a_torsion_and_denoise_prints_the_score
         );
         assert!(learned_error < 0.2, "{line}");
     }
+    // Then, per torsion, its excess over DSM's target split by the residue's basin in y
+    // (alanine dipeptide spends most of its time in β/PII and αR).
+    let split = &text[text
+        .find("excess of the learned score")
+        .unwrap_or_else(|| panic!("no per-basin excess in {text}"))..];
+    for torsion in ["phi ALA2", "psi ALA2"] {
+        let line = split
+            .lines()
+            .find(|l| l.trim_start().starts_with(torsion))
+            .unwrap_or_else(|| panic!("no per-basin line for {torsion} in {split}"));
+        assert!(line.contains("β/PII") && line.contains("αR"), "{line}");
+    }
     // Negative control for the reader: a forces file of another length is refused.
     let short = dir.path().join("short.dcd");
     write_trajectory(&short, &top, &forces[..10]).unwrap();

@@ -137,19 +137,17 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
             // Mean squares per atom, summed over frames.
             err_jump += rmsd(xh, x).powi(2);
             err_noise += rmsd(yk, x).powi(2);
-            let score: Vec<f64> = xh
-                .iter()
-                .zip(yk)
-                .map(|(a, b)| (a - b) / (sigma * sigma))
-                .collect();
+            // (to − y)/σ²: the learned score for to = x̂, DSM's target for to = x.
+            let from_y = |to: &[f64]| -> Vec<f64> {
+                to.iter()
+                    .zip(yk)
+                    .map(|(a, b)| (a - b) / (sigma * sigma))
+                    .collect()
+            };
+            let (score, target) = (from_y(xh), from_y(x));
             for (g, v) in gens.iter().zip(along.iter_mut()) {
                 v.push(g.force(yk, &score));
             }
-            let target: Vec<f64> = x
-                .iter()
-                .zip(yk)
-                .map(|(a, b)| (a - b) / (sigma * sigma))
-                .collect();
             for (g, by) in gens.iter().zip(excess.iter_mut()) {
                 if let Some(b) = residue_core(&st.topology, g.residue, yk) {
                     let at = Basin::ALL.iter().position(|&c| c == b).expect("a basin");
