@@ -568,6 +568,21 @@ fn bad_training_data_is_refused_with_a_reason() {
     .unwrap()
     .to_string();
     assert!(e.contains("needs forces"), "{e}");
+
+    let mut c = cfg(5, 0.0);
+    c.ema = 1.5;
+    let e = train::<CpuTrain>(
+        std::slice::from_ref(&lj_data(20)),
+        &c,
+        &out,
+        false,
+        &Default::default(),
+        |_| Continue(()),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("decay must lie in [0, 1)"), "{e}");
     assert!(!out.exists());
 }
 

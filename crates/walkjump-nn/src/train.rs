@@ -573,6 +573,9 @@ impl<B: AutodiffBackend> Trainer for MoleculeTrainer<'_, B> {
         self.model().save(&ck.model)?;
         if self.average.is_some() {
             self.written().save(&ck.average)?;
+        } else {
+            // Another run's average must not be taken up by a later `--resume --ema`.
+            let _ = std::fs::remove_file(&ck.average);
         }
         let bytes = BinBytesRecorder::<FullPrecisionSettings>::default()
             .record(self.optim.to_record(), ())
@@ -608,6 +611,13 @@ pub fn train<B: AutodiffBackend>(
     }
     if !(0.0..=1.0).contains(&cfg.psm_weight) {
         return Err(Error::Parameter("the PSM weight must lie in [0, 1]".into()));
+    }
+    if !(0.0..1.0).contains(&cfg.ema) {
+        return Err(Error::Parameter(format!(
+            "the weight average's decay must lie in [0, 1), not {} (0.999 averages over \
+             about the last 1,000 steps; 0 keeps the last step's weights)",
+            cfg.ema
+        )));
     }
     if data.is_empty() {
         return Err(Error::Parameter("no training data".into()));
