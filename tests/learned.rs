@@ -517,38 +517,25 @@ fn a_run_with_weight_averaging_writes_the_average_and_resumes_it() {
     assert!(max_abs_diff(&w_avg, &w_lost) > 1e-5);
 }
 
+/// Why `train` refuses `data` under `c`.
+fn refusal(data: &[TrainData], c: &TrainConfig, out: &std::path::Path) -> String {
+    train::<CpuTrain>(data, c, out, false, &Default::default(), |_| Continue(()))
+        .expect_err("refused")
+        .to_string()
+}
+
 #[test]
 fn bad_training_data_is_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.wjm");
     let mut d = lj_data(20);
     d.frames[5][7] = f64::NAN;
-    let e = train::<CpuTrain>(
-        std::slice::from_ref(&d),
-        &cfg(5, 0.0),
-        &out,
-        false,
-        &Default::default(),
-        |_| Continue(()),
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    let e = refusal(std::slice::from_ref(&d), &cfg(5, 0.0), &out);
     assert!(e.contains("frame 5") && e.contains("non-finite"), "{e}");
 
     let mut d = lj_data(20);
     d.frames[3].truncate(30);
-    let e = train::<CpuTrain>(
-        std::slice::from_ref(&d),
-        &cfg(5, 0.0),
-        &out,
-        false,
-        &Default::default(),
-        |_| Continue(()),
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    let e = refusal(std::slice::from_ref(&d), &cfg(5, 0.0), &out);
     assert!(
         e.contains("frame 3 has 10 atoms") && e.contains("13"),
         "{e}"
@@ -556,32 +543,12 @@ fn bad_training_data_is_refused_with_a_reason() {
 
     let mut d = lj_data(20);
     d.forces = None;
-    let e = train::<CpuTrain>(
-        std::slice::from_ref(&d),
-        &cfg(5, 1.0),
-        &out,
-        false,
-        &Default::default(),
-        |_| Continue(()),
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    let e = refusal(std::slice::from_ref(&d), &cfg(5, 1.0), &out);
     assert!(e.contains("needs forces"), "{e}");
 
     let mut c = cfg(5, 0.0);
     c.ema = 1.5;
-    let e = train::<CpuTrain>(
-        std::slice::from_ref(&lj_data(20)),
-        &c,
-        &out,
-        false,
-        &Default::default(),
-        |_| Continue(()),
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    let e = refusal(std::slice::from_ref(&lj_data(20)), &c, &out);
     assert!(e.contains("decay must lie in [0, 1)"), "{e}");
     assert!(!out.exists());
 }
