@@ -22,7 +22,7 @@ use clap::Args;
 use std::path::PathBuf;
 use walkjump::analysis::basin::Basin;
 use walkjump::analysis::torsion_force::{
-    generators, mean_and_error, residue_core, TorsionGenerator,
+    generators, mean_and_error, ResidueCores, TorsionGenerator,
 };
 use walkjump::geometry::rmsd;
 use walkjump::io::write_trajectory;
@@ -112,6 +112,7 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
     // Per torsion and basin of its residue in y ([`Basin::ALL`] order), the excess of
     // the learned score over DSM's target.
     let mut excess: Vec<[Vec<f64>; 3]> = vec![Default::default(); gens.len()];
+    let residue_cores = ResidueCores::new(&st.topology);
     let mut den = super::sample::learned_denoiser(&a.model, &a.backend, &st.topology)?;
     let dim = 3 * n;
     let mut rng = seeded(a.seed);
@@ -148,8 +149,9 @@ pub fn run(a: DenoiseArgs) -> anyhow::Result<()> {
             for (g, v) in gens.iter().zip(along.iter_mut()) {
                 v.push(g.force(yk, &score));
             }
+            let cores = residue_cores.at(yk);
             for (g, by) in gens.iter().zip(excess.iter_mut()) {
-                if let Some(b) = residue_core(&st.topology, g.residue, yk) {
+                if let Some(b) = cores[g.residue] {
                     let at = Basin::ALL.iter().position(|&c| c == b).expect("a basin");
                     by[at].push(g.excess(yk, &score, &target));
                 }

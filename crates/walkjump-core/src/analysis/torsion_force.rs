@@ -17,7 +17,7 @@
 //! target on the same noisy frames: the smoothed score is E[t | y] for t = (x − y)/σ²
 //! (DSM's target) and for t = f(x), the clean frame's forces, so (s(y) − t)·g(y)
 //! averages to zero over the frames whose y lies in any region, a basin of y
-//! included ([`TorsionGenerator::excess`], [`residue_core`]). DSM's target is the
+//! included ([`TorsionGenerator::excess`], [`ResidueCores`]). DSM's target is the
 //! quieter of the two here: on alanine dipeptide at σ = 0.3 and 0.4 Å its standard
 //! error per basin is 2–3× smaller than the forces' (their stiff bond and angle terms
 //! become large torques about the noisy frame's axis, not the clean one's).
@@ -97,18 +97,32 @@ impl TorsionGenerator {
     }
 }
 
-/// The Ramachandran core residue `residue` of `t` lies in at `y`; None for a residue
-/// without both φ and ψ, or between cores.
-pub fn residue_core(t: &Topology, residue: usize, y: &[f64]) -> Option<Basin> {
-    let angle = |kind| {
-        let tor = t
-            .torsions
+/// Per residue, the atoms of its φ and ψ where it has both
+/// ([`Topology::ramachandran_pairs`]): which basin core each residue is in, frame
+/// after frame.
+pub struct ResidueCores(Vec<Option<([usize; 4], [usize; 4])>>);
+
+impl ResidueCores {
+    pub fn new(t: &Topology) -> Self {
+        let mut atoms = vec![None; t.residues.len()];
+        for (phi, psi, _) in t.ramachandran_pairs() {
+            let (phi, psi) = (&t.torsions[phi], &t.torsions[psi]);
+            atoms[phi.residue] = Some((phi.atoms, psi.atoms));
+        }
+        Self(atoms)
+    }
+
+    /// Per residue, the Ramachandran core it lies in at `y`; None for a residue
+    /// without both φ and ψ, or between cores.
+    pub fn at(&self, y: &[f64]) -> Vec<Option<Basin>> {
+        self.0
             .iter()
-            .find(|x| x.residue == residue && x.kind == kind)?;
-        Some(dihedral_of(y, tor.atoms))
-    };
-    use crate::molecule::TorsionKind::{Phi, Psi};
-    Basin::core_of(angle(Phi)?, angle(Psi)?)
+            .map(|a| {
+                let (phi, psi) = (*a)?;
+                Basin::core_of(dihedral_of(y, phi), dihedral_of(y, psi))
+            })
+            .collect()
+    }
 }
 
 /// Mean and standard error of `values`.
