@@ -35,10 +35,6 @@ impl<M> WeightAverage<M> {
         }
     }
 
-    pub fn decay(&self) -> f64 {
-        self.decay
-    }
-
     /// Fold in the weights after step `step` (0-based, counting a resumed run's
     /// earlier steps): average ← k·average + (1−k)·current, k = [`keep_at`].
     pub fn update<B: Backend>(&mut self, current: &M, step: usize)
