@@ -200,7 +200,8 @@ fn the_transferable_model_fine_tunes_on_one_molecule_from_where_it_is() {
     // starts from the transferable model's denoiser (its C, 28.2 Å², not the 17.1 Å²
     // these frames give; its weights and vocabulary): with a learning rate too small
     // to learn, the first held-out RMSD of x̂ is the model's own on this molecule,
-    // far below c_skip·y's. Negative control: random weights, same run, are not.
+    // far below c_skip·y's, also when the run is at another σ. Negative control:
+    // random weights, same run, are not.
     let dir = tempfile::tempdir().unwrap();
     let (pdb, traj) = (ala2(), repo().join("assets/data/ala2-train.dcd"));
     let peptides = repo().join("models/peptides.wjm");
@@ -248,6 +249,19 @@ fn the_transferable_model_fine_tunes_on_one_molecule_from_where_it_is() {
         "{} against {}",
         train_loss("weighted.wjm"),
         train_loss("tuned.wjm")
+    );
+    // Weights trained at σ = 0.3 Å are a close start at σ = 0.4 Å too (c_in, c_skip and
+    // c_out follow σ; F carries over): the run is at 0.4, and starts near the model.
+    let at_04: Vec<&str> = data
+        .iter()
+        .map(|a| if *a == "0.3" { "0.4" } else { *a })
+        .collect();
+    let out = dir.path().join("sigma04.wjm");
+    let (out, first_04, trivial_04) = first_validation(&run_train_on(&at_04, &out, &init), out);
+    assert_eq!(read_model_meta(&out).unwrap().sigma, 0.4);
+    assert!(
+        first_04 < 0.6 * trivial_04,
+        "from σ = 0.3 weights at σ = 0.4: {first_04:.3} Å, c_skip·y {trivial_04:.3} Å"
     );
     let (fresh, first_fresh, trivial_fresh) = run("fresh.wjm", &[]);
     assert!((fresh.c_data - from.c_data).abs() > 5.0, "{}", fresh.c_data);

@@ -21,6 +21,9 @@ pub enum DenoiserChoice {
     Energy,
     /// A trained network (--model).
     Learned,
+    /// With --pdb: the exact denoiser of a trajectory's frames (--frames), each
+    /// aligned onto y. A control for the walk, not a model: it needs the molecule's own MD.
+    Empirical,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -49,6 +52,13 @@ pub struct SampleArgs {
     /// equilibrium ensemble (a walk that does, started elsewhere, is only slow).
     #[arg(long, requires = "pdb")]
     pub starts: Option<PathBuf>,
+    /// With --denoiser empirical: the frames (.dcd, .xtc or multi-model .pdb) whose
+    /// smoothed distribution the walk then samples exactly.
+    #[arg(long, requires = "pdb")]
+    pub frames: Option<PathBuf>,
+    /// With --frames: use every this-many-th frame (the denoiser's cost grows with the count).
+    #[arg(long, default_value_t = 1)]
+    pub frame_stride: usize,
     /// A trained model file (.wjm), for --denoiser learned.
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -148,6 +158,9 @@ pub fn build_denoiser(
         }
         (DenoiserChoice::Learned, _) => {
             anyhow::bail!("the learned denoiser needs --model")
+        }
+        (DenoiserChoice::Empirical, _) => {
+            anyhow::bail!("the empirical denoiser is for molecules: give --pdb and --frames")
         }
         (DenoiserChoice::Energy, AnySystem::Planar(_)) => {
             let sys: Arc<dyn System> = match systems::by_name(system)? {
@@ -300,9 +313,29 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         a.denoiser,
         Some(DenoiserChoice::Exact | DenoiserChoice::Energy)
     ) {
-        anyhow::bail!("molecules from a PDB are sampled with --denoiser learned");
+        anyhow::bail!("molecules from a PDB are sampled with --denoiser learned (or empirical, with --frames)");
     }
     let st = load_structure(&pdb, LoadOptions::default())?;
+    let dim = st.positions.len();
+    let starts = match &a.starts {
+        Some(t) => spread_frames(t, st.topology.n_atoms(), a.chains)?,
+        None => vec![st.positions.clone()],
+    };
+    let name = pdb
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if matches!(a.denoiser, Some(DenoiserChoice::Empirical)) {
+        let wj = empirical_walk(&a, &st.topology, starts)?;
+        return record(
+            &a,
+            wj,
+            &st.topology,
+            &|x| x.to_vec(),
+            name,
+            serde_json::Value::Null,
+        );
+    }
     // Without --model (or with a folder): the molecule's own model, else the
     // transferable peptide model, from models/.
     let model = match a.model.clone() {
@@ -315,11 +348,6 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
             c.path
         }
     };
-    let dim = st.positions.len();
-    let starts = match &a.starts {
-        Some(t) => spread_frames(t, st.topology.n_atoms(), a.chains)?,
-        None => vec![st.positions.clone()],
-    };
     let wj = learned_walk(
         &a,
         &model,
@@ -327,10 +355,6 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         |s| walk_params(&a, s, dim),
         starts,
     )?;
-    let name = pdb
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
     record(
         &a,
         wj,
@@ -339,6 +363,37 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         name,
         serde_json::Value::Null,
     )
+}
+
+/// The walk on a molecule with the exact denoiser of `--frames` (on the host, with the
+/// same chirality guard as a learned walk's).
+fn empirical_walk(
+    a: &SampleArgs,
+    topology: &walkjump::molecule::Topology,
+    starts: Vec<Vec<f64>>,
+) -> anyhow::Result<Box<dyn Walk>> {
+    let Some(path) = &a.frames else {
+        anyhow::bail!("--denoiser empirical needs --frames TRAJ: the molecule's own frames");
+    };
+    let Some(sigma) = a.sigma else {
+        anyhow::bail!("--denoiser empirical needs --sigma (it has no trained noise level)");
+    };
+    let frames: Vec<Vec<f64>> = read_frames(path, topology.n_atoms())
+        .with_context(|| format!("reading the frames {}", path.display()))?
+        .into_iter()
+        .step_by(a.frame_stride.max(1))
+        .collect();
+    let label = path
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into());
+    let den = walkjump::denoiser::EmpiricalDenoiser::new(&frames, label)?;
+    let params = walk_params(a, sigma, topology.n_atoms() * 3);
+    let guard = walkjump::sampler::ChiralityGuard::for_starts(topology, &starts);
+    let mut w = WalkJump::new(params, Box::new(den), starts, a.chains, a.seed)?;
+    if a.chirality_guard == OnOff::On {
+        Walk::set_guard(&mut w, guard);
+    }
+    Ok(Box::new(w))
 }
 
 /// `chains` frames of the trajectory at `path`, evenly spaced from its first to its

@@ -73,7 +73,8 @@ pub struct TrainArgs {
     pub validate_every: usize,
     #[arg(long, default_value_t = 500)]
     pub checkpoint_every: usize,
-    /// Start from the weights of this model (same settings and σ).
+    /// Start from the weights of this model (same network settings; its σ may differ, and
+    /// the run trains them at --sigma).
     #[arg(long)]
     pub init_from: Option<PathBuf>,
     /// Continue from the checkpoint beside --out.

@@ -12,6 +12,11 @@
                    assets/data/peptides/manifest.json, started in αR (batch_md.py's
                    "start"), 0.25 ns each, new seeds: the PII starts alone had taught
                    the model that peptides live in PII
+  jobs/train-long.json long runs (2 ns) of every training sequence, single residues
+                   first: the runs above move between basins 0-7 times per residue, so
+                   their populations are their starts' (about half β, half αR for every
+                   residue), and a model trained on them cannot learn which residues
+                   prefer which basin. The test references move ~10 times per ns.
 """
 
 import json
@@ -41,11 +46,15 @@ def main():
     assert not set(trained) & set(TEST), "a test sequence among the training runs"
     alpha = [{"sequence": s, "name": s + "-aR", "split": "train", "ns": 0.25, "seed": 5000 + k,
               "start": "alphaR"} for k, s in enumerate(trained)]
+    singles = [s for s in trained if len(s) == 1]
+    long = [{"sequence": s, "name": s + "-long", "split": "train", "ns": 2.0, "seed": 7000 + k}
+            for k, s in enumerate(singles + [s for s in trained if len(s) > 1])]
     for name, jobs in (("test.json", test), ("test-md.json", test_md), ("train.json", train),
-                       ("train-alphaR.json", alpha)):
+                       ("train-alphaR.json", alpha), ("train-long.json", long)):
         with open(os.path.join(here, name), "w") as fh:
             json.dump(jobs, fh, indent=1)
-    print(f"{len(test)} test jobs, {len(train)} training jobs, {len(alpha)} αR starts")
+    print(f"{len(test)} test jobs, {len(train)} training jobs, {len(alpha)} αR starts, "
+          f"{len(long)} long runs")
 
 
 if __name__ == "__main__":

@@ -275,11 +275,35 @@ impl CheckpointPaths {
 /// Refuse weights `from` that cannot go on under this run: other network settings or
 /// σ.
 fn check_fits(from: &Path, meta: &ModelMeta, cfg: &TrainConfig) -> Result<()> {
-    if meta.net != cfg.net || meta.sigma != cfg.sigma {
+    if meta.sigma != cfg.sigma {
         return Err(Error::Parameter(format!(
-            "{} has other network settings or σ than this run asks for",
+            "{} was trained at σ = {}, this run at σ = {}; a checkpoint goes on at its own σ",
+            from.display(),
+            meta.sigma,
+            cfg.sigma
+        )));
+    }
+    check_net(from, meta, cfg)
+}
+
+/// Weights to start from must have this run's network; their σ may differ. The
+/// normalisation (c_in, c_skip, c_out) follows σ, so the same F is a close start for
+/// a nearby σ, and the run then trains it at this run's σ.
+fn check_net(from: &Path, meta: &ModelMeta, cfg: &TrainConfig) -> Result<()> {
+    if meta.net != cfg.net {
+        return Err(Error::Parameter(format!(
+            "{} has other network settings than this run asks for (hidden, layers, \
+             bases, cutoff or pairs)",
             from.display()
         )));
+    }
+    if meta.sigma != cfg.sigma {
+        tracing::info!(
+            "{} was trained at σ = {}; this run trains its weights at σ = {}",
+            from.display(),
+            meta.sigma,
+            cfg.sigma
+        );
     }
     Ok(())
 }
@@ -725,7 +749,7 @@ pub fn train<B: AutodiffBackend>(
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init::<B, _>();
     if let Some(p) = &cfg.init_from {
         let init = LearnedModel::<B>::load(p, device)?;
-        check_fits(p, &init.meta, cfg)?;
+        check_net(p, &init.meta, cfg)?;
         // The embedding rows belong to the init model's vocabulary: keep it (a new
         // vocabulary would silently give its atoms other rows).
         for d in data {
@@ -736,7 +760,7 @@ pub fn train<B: AutodiffBackend>(
     }
     if let Some(p) = &cfg.warm_start {
         let from = LearnedModel::<B>::load(p, device)?;
-        check_fits(p, &from.meta, cfg)?;
+        check_net(p, &from.meta, cfg)?;
         let maps = model.meta.vocabulary.rows_from(&from.meta.vocabulary);
         let fresh = std::mem::replace(&mut model.net, from.meta.init::<B>(device).net);
         model.net = fresh.warm_started(from.net, &maps);

@@ -1,6 +1,7 @@
 //! Denoisers: x̂(y) = E[x | y] for y = x + σε. One call gives the jump and, through
 //! Tweedie's formula, the score (x̂ − y)/σ² that drives the walk.
 
+pub mod empirical;
 pub mod energy;
 pub mod gmm;
 pub mod grid;
@@ -8,6 +9,7 @@ pub mod grid;
 use crate::error::Result;
 use crate::rng::WjRng;
 
+pub use empirical::EmpiricalDenoiser;
 pub use energy::EnergyDenoiser;
 pub use gmm::GmmDenoiser;
 pub use grid::{DensityGrid, GridDenoiser};
