@@ -335,9 +335,15 @@ struct ShippedRun {
     frames: Vec<Vec<f64>>,
 }
 
-/// Every shipped peptide run (training and test).
+/// Every shipped peptide run (training and test; the short set and the long runs).
 fn shipped_runs() -> Vec<ShippedRun> {
-    let data = repo().join("assets/data/peptides");
+    ["assets/data/peptides", "assets/data/peptides-long"]
+        .iter()
+        .flat_map(|d| shipped_runs_in(&repo().join(d)))
+        .collect()
+}
+
+fn shipped_runs_in(data: &Path) -> Vec<ShippedRun> {
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
             .unwrap();

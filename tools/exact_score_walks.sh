@@ -2,10 +2,11 @@
 # The walk with an exact score, on the held-out peptides and alanine dipeptide: the
 # decomposition's walk protocol (8 chains from reference frames spread over the run,
 # 1,500 steps, every fifth jump kept, no burn-in, seed 7), with `--denoiser empirical`
-# instead of a model. The score is then the exact gradient of the smoothed
-# distribution of the frames in FRAMES, so the walk's distance from OpenMM is what
-# this protocol itself costs (mixing from 8 starts, 2,400 samples): the best any
-# model could score in the same protocol, to set beside the learned walks.
+# instead of a model: the exact score of the frames' distribution smoothed at σ. Only
+# where the frames are dense enough to overlap at σ can its chains cross between
+# basins; with the 2,000 frames of these 35-60-atom references they do not (every
+# basin share is a multiple of 1/8), so these walks keep their start frames' basins
+# and their JSD is no floor for the protocol (models/README.md, December 8).
 #   tools/exact_score_walks.sh SIGMA OUTDIR
 # Frames: each peptide's own reference (so its numbers are a little optimistic), and
 # for alanine dipeptide the independent 6 ns training run.

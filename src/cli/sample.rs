@@ -305,8 +305,9 @@ pub fn run(a: SampleArgs) -> anyhow::Result<()> {
     )
 }
 
-/// Walk-jump on a molecule from a PDB with a learned model: every chain starts from
-/// the file's conformation, or from frames of `--starts`.
+/// Walk-jump on a molecule from a PDB with a learned model (or the exact denoiser of
+/// `--frames`): every chain starts from the file's conformation, or from frames of
+/// `--starts`.
 fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
     let pdb = a.pdb.clone().expect("checked by caller");
     if matches!(
@@ -314,6 +315,13 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         Some(DenoiserChoice::Exact | DenoiserChoice::Energy)
     ) {
         anyhow::bail!("molecules from a PDB are sampled with --denoiser learned (or empirical, with --frames)");
+    }
+    let empirical = matches!(a.denoiser, Some(DenoiserChoice::Empirical));
+    if a.frames.is_some() != empirical {
+        anyhow::bail!("--frames goes with --denoiser empirical, and it needs them");
+    }
+    if a.frame_stride == 0 {
+        anyhow::bail!("--frame-stride must be 1 or more");
     }
     let st = load_structure(&pdb, LoadOptions::default())?;
     let dim = st.positions.len();
@@ -325,7 +333,7 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
-    if matches!(a.denoiser, Some(DenoiserChoice::Empirical)) {
+    if empirical {
         let wj = empirical_walk(&a, &st.topology, starts)?;
         return record(
             &a,
@@ -381,7 +389,7 @@ fn empirical_walk(
     let frames: Vec<Vec<f64>> = read_frames(path, topology.n_atoms())
         .with_context(|| format!("reading the frames {}", path.display()))?
         .into_iter()
-        .step_by(a.frame_stride.max(1))
+        .step_by(a.frame_stride)
         .collect();
     let label = path
         .file_name()

@@ -100,7 +100,7 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with = "c_radius")]
     pub c_bonds: bool,
     /// Start from this model's weights although its atom vocabulary differs (same
-    /// network settings and σ): known atom types keep their embeddings.
+    /// network settings; its σ may differ): known atom types keep their embeddings.
     #[arg(long, conflicts_with = "init_from")]
     pub warm_start: Option<PathBuf>,
     /// Extra weight on x̂'s error along each torsion's direction (φ, ψ, χ1; unit

@@ -8,7 +8,9 @@
 #          67-atom peptide, beside OpenMM on CUDA and on the CPU, same run; then the
 #          network's dense pairs against its radius graph, 67 to 1,072 atoms. ~4 min.
 #   train  issue 13: the transferable model's data and training. OpenMM on CUDA and
-#          the CPU cores makes the training peptides for MD_S seconds, then two models
+#          the CPU cores makes 1 ns runs of the training peptides (jobs/train-long.json:
+#          runs long enough to cross between basins, so their populations are the force
+#          field's, not their starts') for MD_S seconds, then two models
 #          train at once on the card (one does not fill it) for TRAIN_MIN minutes,
 #          then both walk from the held-out references' frames at once. ~8 min.
 #   refs   issue 13: long OpenMM references of the held-out peptides (up to REF_NS ns
@@ -46,7 +48,7 @@ if [ "$DRY" = 1 ]; then
   W=${WALKJUMP:-${CARGO_TARGET_DIR:-$HOME/.cache/walkjump/target}/release/walkjump}
   PY=${WALKJUMP_PYTHON:-python3}
   NET=ndarray; WALKS=device; CHAINS=1,16; CELL_S=2; BENCH_S=0.5; PAIR_COPIES=1,2; PAIR_CHAINS=1
-  MD_S=${MD_S:-25}; TRAIN_MIN=${TRAIN_MIN:-0.4}; WORKERS=2; CUDA_WORKERS=0
+  MD_S=${MD_S:-25}; MD_NS=0.02; MD_WORKERS=2; TRAIN_MIN=${TRAIN_MIN:-0.4}; WORKERS=2; CUDA_WORKERS=0
   EVAL_PAR=2; export WALK_STEPS=20; BATCH=8; REF_NS=0.05; REF_S=60; REF_WORKERS=2; REF_CUDA=0
   export VK_ICD_FILENAMES=/nonexistent   # lavapipe would take minutes per wgpu cell
 else
@@ -62,7 +64,8 @@ else
   W=/tmp/walkjump; PY=python3
   NET=wgpu; WALKS=device,host; CHAINS=1,16,128,1024,8192; CELL_S=8; BENCH_S=2
   PAIR_COPIES=1,2,4,8,16; PAIR_CHAINS=1,16
-  MD_S=${MD_S:-120}; TRAIN_MIN=${TRAIN_MIN:-4}; WORKERS=16; CUDA_WORKERS=4
+  # The training MD on the CUDA workers only: a CPU worker makes ~0.3 ns in MD_S.
+  MD_S=${MD_S:-120}; MD_NS=${MD_NS:-1}; TRAIN_MIN=${TRAIN_MIN:-4}; WORKERS=16; CUDA_WORKERS=4; MD_WORKERS=$CUDA_WORKERS
   EVAL_PAR=8; BATCH=128; REF_NS=${REF_NS:-50}; REF_S=${REF_S:-400}
   REF_WORKERS=7; REF_CUDA=7
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
@@ -94,8 +97,8 @@ bench() {
 }
 
 train() {
-  log "train: OpenMM data for ${MD_S} s ($WORKERS workers, $CUDA_WORKERS on CUDA)"
-  jobs=tools/openmm/jobs/train.json
+  log "train: OpenMM data, ${MD_NS} ns runs, for ${MD_S} s ($MD_WORKERS workers, $CUDA_WORKERS on CUDA)"
+  jobs=tools/openmm/jobs/train-long.json
   if [ "$DRY" = 1 ]; then
     jobs=/tmp/gpu-dry-jobs.json
     echo '[{"sequence":"KW","split":"train","ns":0.01,"seed":1},{"sequence":"G","split":"train","ns":0.01,"seed":2}]' >"$jobs"
@@ -104,14 +107,23 @@ train() {
   mkdir -p "$LOGS"
   jobs=$(realpath "$jobs")
   # batch_md builds every peptide with walkjump build (L residues, trans bonds).
-  (cd tools/openmm && WALKJUMP="$W" "$PY" batch_md.py --jobs "$jobs" --out /tmp/pep --workers "$WORKERS" \
-    --cuda-workers "$CUDA_WORKERS" --deadline-s "$MD_S" --save-ps 0.5) >"$LOGS/md.log" 2>&1
+  (cd tools/openmm && WALKJUMP="$W" "$PY" batch_md.py --jobs "$jobs" --out /tmp/pep --workers "$MD_WORKERS" \
+    --cuda-workers "$CUDA_WORKERS" --deadline-s "$MD_S" --ns "$MD_NS" --save-ps 1.0) >"$LOGS/md.log" 2>&1
   tail -n 3 "$LOGS/md.log"
+  # Only runs that reached MD_NS: one cut short by the deadline has its start's populations.
+  "$PY" -c "
+import json, sys
+m = json.load(open('/tmp/pep/manifest.json'))
+m['peptides'] = [p for p in m['peptides'] if p['ns'] >= 0.9 * $MD_NS]
+json.dump(m, open('/tmp/pep/manifest-long.json', 'w'), indent=1)
+print(len(m['peptides']), 'runs reached', $MD_NS, 'ns')" | tee -a "$OUT/steps.log"
   # The data first, for training on after the machine is gone.
   pack_xz pep
   pack_logs
   log "train: two models at once on $NET for $TRAIN_MIN min: [$MODEL_A] and [$MODEL_B]"
-  common=(train --manifest /tmp/pep/manifest.json --manifest assets/data/peptides/manifest.json
+  # The long runs only: the short ones of assets/data/peptides teach every residue
+  # about the same populations, their starts' (models/README.md, December 8).
+  common=(train --manifest /tmp/pep/manifest-long.json --manifest assets/data/peptides-long/manifest.json
     --manifest assets/data/ala2-manifest.json --backend "$NET" --objective dsm --steps 1000000
     --max-minutes "$TRAIN_MIN" --batch "$BATCH" --hidden 48 --layers 4 --validate-every 250
     --checkpoint-every 100000)

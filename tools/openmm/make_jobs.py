@@ -12,8 +12,8 @@
                    assets/data/peptides/manifest.json, started in αR (batch_md.py's
                    "start"), 0.25 ns each, new seeds: the PII starts alone had taught
                    the model that peptides live in PII
-  jobs/train-long.json long runs (2 ns) of every training sequence, single residues
-                   first: the runs above move between basins 0-7 times per residue, so
+  jobs/train-long.json long runs (2 ns) of every training sequence: each single
+                   residue from PII and from αR, then the dipeptides. The runs above move between basins 0-7 times per residue, so
                    their populations are their starts' (about half β, half αR for every
                    residue), and a model trained on them cannot learn which residues
                    prefer which basin. The test references move ~10 times per ns.
@@ -47,8 +47,16 @@ def main():
     alpha = [{"sequence": s, "name": s + "-aR", "split": "train", "ns": 0.25, "seed": 5000 + k,
               "start": "alphaR"} for k, s in enumerate(trained)]
     singles = [s for s in trained if len(s) == 1]
-    long = [{"sequence": s, "name": s + "-long", "split": "train", "ns": 2.0, "seed": 7000 + k}
-            for k, s in enumerate(singles + [s for s in trained if len(s) > 1])]
+    # Each single residue from PII and then from αR (a budget cut short still has
+    # both starts of the first ones): two runs that agree are populations of the
+    # force field, two that differ are still their starts'.
+    long = []
+    for k, s in enumerate(singles):
+        long.append({"sequence": s, "name": s + "-long", "split": "train", "ns": 2.0, "seed": 7000 + k})
+        long.append({"sequence": s, "name": s + "-long-aR", "split": "train", "ns": 2.0,
+                     "seed": 7100 + k, "start": "alphaR"})
+    long += [{"sequence": s, "name": s + "-long", "split": "train", "ns": 2.0, "seed": 7200 + k}
+             for k, s in enumerate(s for s in trained if len(s) > 1)]
     for name, jobs in (("test.json", test), ("test-md.json", test_md), ("train.json", train),
                        ("train-alphaR.json", alpha), ("train-long.json", long)):
         with open(os.path.join(here, name), "w") as fh:

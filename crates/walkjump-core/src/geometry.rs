@@ -32,6 +32,12 @@ pub fn centre(p: &mut [f64]) -> [f64; 3] {
 
 /// The proper rotation R minimising Σ |R mobile_i − target_i|² for two centred sets (Kabsch).
 pub fn kabsch(mobile: &[f64], target: &[f64]) -> Matrix3<f64> {
+    kabsch_overlap(mobile, target).0
+}
+
+/// [`kabsch`]'s rotation R and the overlap it reaches, Σ (R mobile_i)·target_i, so that
+/// the aligned squared distance is |mobile|² + |target|² − 2·overlap.
+pub fn kabsch_overlap(mobile: &[f64], target: &[f64]) -> (Matrix3<f64>, f64) {
     let mut h = Matrix3::zeros();
     for (m, t) in mobile.chunks(3).zip(target.chunks(3)) {
         h += Vector3::new(m[0], m[1], m[2]) * Vector3::new(t[0], t[1], t[2]).transpose();
@@ -39,10 +45,17 @@ pub fn kabsch(mobile: &[f64], target: &[f64]) -> Matrix3<f64> {
     let svd = h.svd(true, true);
     let (u, v_t) = (svd.u.expect("u requested"), svd.v_t.expect("v requested"));
     let v = v_t.transpose();
-    // Flip the weakest axis if needed so R is a rotation, never a reflection.
-    let d = (v * u.transpose()).determinant().signum();
-    let fix = Matrix3::from_diagonal(&Vector3::new(1.0, 1.0, if d == 0.0 { 1.0 } else { d }));
-    v * fix * u.transpose()
+    // Flip the weakest axis (wherever the SVD puts it) if needed, so that R is a
+    // rotation, never a reflection.
+    let s = svd.singular_values;
+    let mut fix = Vector3::new(1.0, 1.0, 1.0);
+    if (v * u.transpose()).determinant() < 0.0 {
+        fix[s.imin()] = -1.0;
+    }
+    (
+        v * Matrix3::from_diagonal(&fix) * u.transpose(),
+        s.dot(&fix),
+    )
 }
 
 /// Apply a 3×3 matrix to every point in place.

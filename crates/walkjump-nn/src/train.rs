@@ -139,8 +139,8 @@ pub struct TrainConfig {
     pub checkpoint_every: usize,
     pub seed: u64,
     pub net: NetConfig,
-    /// Start from the weights of this model (same network settings and σ) instead of
-    /// random ones: to train on after a run has ended.
+    /// Start from the weights of this model (same network settings; its σ may differ)
+    /// instead of random ones: to train on after a run has ended.
     #[serde(default)]
     pub init_from: Option<PathBuf>,
     /// Stop after this many seconds of this run even if `steps` are not done. The
@@ -154,7 +154,8 @@ pub struct TrainConfig {
     #[serde(default)]
     pub c_radius: Option<f64>,
     /// Start from this model's weights although its vocabulary differs (same network
-    /// settings and σ): rows of atoms it knows are carried over, the others start fresh.
+    /// settings; its σ may differ): rows of atoms it knows are carried over, the others
+    /// start fresh.
     #[serde(default)]
     pub warm_start: Option<PathBuf>,
     /// Extra weight on the error of x̂ along each torsion's direction ∂y/∂θ (unit
