@@ -188,3 +188,74 @@ fn openmm_forces_have_no_mean_force_along_a_torsion_and_denoise_prints_the_score
     assert!(!o.status.success());
     assert!(common::stderr(&o).contains("must be the trajectory's"));
 }
+
+#[test]
+fn sample_walks_with_the_exact_denoiser_of_a_trajectory_and_says_what_it_needs() {
+    // `sample --denoiser empirical --frames TRAJ`: the walk with the exact score of
+    // TRAJ's frames (the control of `models/README.md`, December 8). It writes its
+    // jumps and names its denoiser in the run summary; without frames, with frames but
+    // another denoiser, or without σ it refuses and says what is missing.
+    let dir = tempfile::tempdir().unwrap();
+    let (pdb, frames) = (
+        common::ala2(),
+        common::repo().join("assets/data/ala2-train.dcd"),
+    );
+    let out = dir.path().join("exact.xtc");
+    let base = [
+        "sample",
+        "--pdb",
+        pdb.to_str().unwrap(),
+        "--chains",
+        "2",
+        "--steps",
+        "20",
+        "--burn-in",
+        "0",
+        "--jump-every",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| common::walkjump(&[&base[..], extra].concat());
+    let o = run(&[
+        "--denoiser",
+        "empirical",
+        "--frames",
+        frames.to_str().unwrap(),
+        "--frame-stride",
+        "20",
+        "--sigma",
+        "0.3",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let n =
+        common::topology_and_frames("assets/alanine-dipeptide.pdb", "assets/data/ala2-train.dcd")
+            .0
+            .n_atoms();
+    let jumps = walkjump::io::read_trajectory(&out, n).unwrap().frames;
+    assert_eq!(jumps.len(), 2 * 4, "2 chains × 20 steps, every fifth jump");
+    let summary = std::fs::read_to_string(format!("{}.json", out.display())).unwrap();
+    assert!(
+        summary.contains("empirical (300 frames of ala2-train.dcd)"),
+        "{summary}"
+    );
+    let refusal = |extra: &[&str], says: &str| {
+        let o = run(extra);
+        assert!(!o.status.success(), "{extra:?} ran");
+        assert!(common::stderr(&o).contains(says), "{}", common::stderr(&o));
+    };
+    refusal(&["--denoiser", "empirical", "--sigma", "0.3"], "--frames");
+    refusal(
+        &["--frames", frames.to_str().unwrap()],
+        "--denoiser empirical",
+    );
+    refusal(
+        &[
+            "--denoiser",
+            "empirical",
+            "--frames",
+            frames.to_str().unwrap(),
+        ],
+        "--sigma",
+    );
+}

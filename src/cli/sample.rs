@@ -333,36 +333,29 @@ fn run_molecule(a: SampleArgs) -> anyhow::Result<()> {
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
-    if empirical {
-        let wj = empirical_walk(&a, &st.topology, starts)?;
-        return record(
+    let wj = if empirical {
+        empirical_walk(&a, &st.topology, starts)?
+    } else {
+        // Without --model (or with a folder): the molecule's own model, else the
+        // transferable peptide model, from models/.
+        let model = match a.model.clone() {
+            Some(m) if !m.is_dir() => m,
+            dir => {
+                let dir = dir.unwrap_or_else(|| PathBuf::from("models"));
+                let c = walkjump::nn::choice::choose_model(&st.topology, &dir)?;
+                tracing::info!("{}", c.reason);
+                eprintln!("{}", c.reason);
+                c.path
+            }
+        };
+        learned_walk(
             &a,
-            wj,
+            &model,
             &st.topology,
-            &|x| x.to_vec(),
-            name,
-            serde_json::Value::Null,
-        );
-    }
-    // Without --model (or with a folder): the molecule's own model, else the
-    // transferable peptide model, from models/.
-    let model = match a.model.clone() {
-        Some(m) if !m.is_dir() => m,
-        dir => {
-            let dir = dir.unwrap_or_else(|| PathBuf::from("models"));
-            let c = walkjump::nn::choice::choose_model(&st.topology, &dir)?;
-            tracing::info!("{}", c.reason);
-            eprintln!("{}", c.reason);
-            c.path
-        }
+            |s| walk_params(&a, s, dim),
+            starts,
+        )?
     };
-    let wj = learned_walk(
-        &a,
-        &model,
-        &st.topology,
-        |s| walk_params(&a, s, dim),
-        starts,
-    )?;
     record(
         &a,
         wj,
