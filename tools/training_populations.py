@@ -11,7 +11,10 @@ which basin, whatever its compute. The cores are those of walkjump's
 `analysis::basin` (φ < 0 and ψ > 100° or < −150°; φ < 0 and −90° < ψ < 30°; φ > 0
 and −30° < ψ < 90°).
 
-    python tools/training_populations.py MANIFEST.json [MANIFEST.json ...]
+    python tools/training_populations.py [--runs] MANIFEST.json [MANIFEST.json ...]
+
+--runs also lists every training run on its own (two runs of one sequence from
+different starts that agree have the force field's populations, not their starts').
 """
 import collections
 import json
@@ -39,9 +42,10 @@ def shares(f):
     return "·".join(str(round(100 * v)) for v in f)
 
 
-def main(paths):
+def main(paths, runs=False):
     pool = collections.defaultdict(list)
     tests = []
+    each = []
     for path in paths:
         base = os.path.dirname(path)
         for p in json.load(open(path))["peptides"]:
@@ -54,6 +58,7 @@ def main(paths):
                 c = cores(phi[:, k], psi[:, k])
                 rows.append((r.name, c.mean(0), moves(c)))
             if p.get("split", "train") == "train":
+                each.append((p["name"], p.get("start", "PII"), rows))
                 for name, f, m in rows:
                     pool[name].append((p["name"], f, m))
             else:
@@ -72,7 +77,16 @@ def main(paths):
             print(f"| {name} | " + ", ".join(f"{r} {shares(f)} ({m})" for r, f, m in rows) + " |")
 
 
+    if runs:
+        print()
+        print("| training run | start | each residue: β/PII·αR·αL % (moves) |")
+        print("|---|---|---|")
+        for name, start, rows in each:
+            print(f"| {name} | {start} | " + ", ".join(f"{r} {shares(f)} ({m})" for r, f, m in rows) + " |")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args = [a for a in sys.argv[1:] if a != "--runs"]
+    if not args:
         sys.exit(__doc__)
-    main(sys.argv[1:])
+    main(args, runs="--runs" in sys.argv[1:])
