@@ -53,7 +53,8 @@ pub struct SampleArgs {
     #[arg(long, requires = "pdb")]
     pub starts: Option<PathBuf>,
     /// With --denoiser empirical: the frames (.dcd, .xtc or multi-model .pdb) whose
-    /// smoothed distribution the walk then samples exactly.
+    /// smoothed distribution is the walk's equilibrium. Sparse frames leave gaps at
+    /// small σ that chains do not cross in a run's length.
     #[arg(long, requires = "pdb")]
     pub frames: Option<PathBuf>,
     /// With --frames: use every this-many-th frame (the denoiser's cost grows with the count).
