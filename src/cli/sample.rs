@@ -238,13 +238,22 @@ pub fn learned_walk_at(
             .with_context(|| format!("loading model {}", model.display()))?,
         WalkPlace::Host => {
             let den = learned_denoiser(model, backend, topology)?;
-            // The same guard as the device walk's (`load_device_walk`).
-            let guard = walkjump::sampler::ChiralityGuard::for_starts(topology, &start.starts);
-            let mut w = WalkJump::new(start.params, den, start.starts, start.chains, start.seed)?;
-            Walk::set_guard(&mut w, guard);
-            Box::new(w)
+            Box::new(guarded_host_walk(topology, den, start)?)
         }
     })
+}
+
+/// A walk on the host with `den`, guarded as the device walk is (`load_device_walk`):
+/// the chiral centres keep the hands of the first start.
+fn guarded_host_walk(
+    topology: &walkjump::molecule::Topology,
+    den: Box<dyn walkjump::denoiser::Denoiser>,
+    start: WalkStart,
+) -> anyhow::Result<WalkJump> {
+    let guard = walkjump::sampler::ChiralityGuard::for_starts(topology, &start.starts);
+    let mut w = WalkJump::new(start.params, den, start.starts, start.chains, start.seed)?;
+    Walk::set_guard(&mut w, guard);
+    Ok(w)
 }
 
 /// `--backend` resolved the way `sample` resolves it: `auto` to wgpu only on a
@@ -389,11 +398,15 @@ fn empirical_walk(
         .file_name()
         .map_or_else(String::new, |f| f.to_string_lossy().into());
     let den = walkjump::denoiser::EmpiricalDenoiser::new(&frames, label)?;
-    let params = walk_params(a, sigma, topology.n_atoms() * 3);
-    let guard = walkjump::sampler::ChiralityGuard::for_starts(topology, &starts);
-    let mut w = WalkJump::new(params, Box::new(den), starts, a.chains, a.seed)?;
-    if a.chirality_guard == OnOff::On {
-        Walk::set_guard(&mut w, guard);
+    let start = WalkStart {
+        params: walk_params(a, sigma, topology.n_atoms() * 3),
+        starts,
+        chains: a.chains,
+        seed: a.seed,
+    };
+    let mut w = guarded_host_walk(topology, Box::new(den), start)?;
+    if a.chirality_guard == OnOff::Off {
+        Walk::set_guard(&mut w, None);
     }
     Ok(Box::new(w))
 }

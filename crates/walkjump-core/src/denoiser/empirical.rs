@@ -105,9 +105,7 @@ impl EmpiricalDenoiser {
     pub fn log_density(&self, y: &[f64], sigma: f64) -> f64 {
         let mut yc = y.to_vec();
         centre(&mut yc);
-        let a = self.align_all(&yc, sigma);
-        let m = a.iter().map(|a| a.log_w).fold(f64::NEG_INFINITY, f64::max);
-        m + a.iter().map(|a| (a.log_w - m).exp()).sum::<f64>().ln()
+        log_sum_exp(self.align_all(&yc, sigma).iter().map(|a| a.log_w))
     }
 
     /// x̂(y) for one configuration.
@@ -148,12 +146,16 @@ impl EmpiricalDenoiser {
     }
 }
 
+/// ln Σ exp(l), without overflow.
+fn log_sum_exp(log_w: impl Iterator<Item = f64> + Clone) -> f64 {
+    let m = log_w.clone().fold(f64::NEG_INFINITY, f64::max);
+    m + log_w.map(|l| (l - m).exp()).sum::<f64>().ln()
+}
+
 /// Normalised posterior weights from log weights.
 fn softmax(log_w: impl Iterator<Item = f64> + Clone) -> Vec<f64> {
-    let m = log_w.clone().fold(f64::NEG_INFINITY, f64::max);
-    let w: Vec<f64> = log_w.map(|l| (l - m).exp()).collect();
-    let z: f64 = w.iter().sum();
-    w.into_iter().map(|v| v / z).collect()
+    let z = log_sum_exp(log_w.clone());
+    log_w.map(|l| (l - z).exp()).collect()
 }
 
 /// The inertia tensor Σ (|r|² I − r rᵀ) of centred points.
@@ -361,8 +363,7 @@ mod tests {
                 -d2 / (2.0 * sigma * sigma)
             })
             .collect();
-        let m = e.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        m + (e.iter().map(|v| (v - m).exp()).sum::<f64>() / n as f64).ln()
+        log_sum_exp(e.iter().copied()) - (n as f64).ln()
     }
 
     #[test]
